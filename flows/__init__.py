@@ -1,0 +1,1 @@
+"""Prefect flows, tasks, CLI and all I/O of okr-report."""

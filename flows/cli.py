@@ -1,0 +1,154 @@
+"""``okr-report``: a thin command line over the flow and the validators.
+
+Commands that do not run a flow (``validate``, ``--help``) never import Prefect, so they start fast.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from flows import console
+from transforms.problems import InputError, Problem
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Graded quarterly OKR scorecards from CRM "
+                  "and spreadsheet exports.")
+
+EXIT_INPUT = 2
+EXIT_INTERNAL = 1
+
+WorkspaceOpt = typer.Option(..., "--workspace", "-w", help="Workspace folder holding okr.yaml.")
+
+
+def report_problems(problems: list[Problem], where: str) -> None:
+    errors = [p for p in problems if p.severity == "error"]
+    console.err.print(f"[bold red]{len(errors)} problem{'s' if len(errors) != 1 else ''}[/bold red] in {where}:",
+                      markup=True)
+    for p in errors:
+        console.err.print(f"  - {p}", markup=False)
+
+
+def report_warnings(warnings: list[Problem]) -> None:
+    for w in warnings:
+        console.err.print(f"  warning: {w}", markup=False)
+
+
+def _fail_unexpected(exc: BaseException, debug: bool) -> None:
+    if debug:
+        traceback.print_exception(exc)
+    else:
+        console.err.print(f"internal error: {type(exc).__name__}: {exc}\n(run again with --debug for details)",
+                          markup=False)
+    raise typer.Exit(EXIT_INTERNAL)
+
+
+@app.command()
+def run(
+    workspace: Path = WorkspaceOpt,
+    quarter: Optional[str] = typer.Option(None, "--quarter", "-q", help="e.g. FY2017-18-Q4 or 2017-Q4; "
+                                          "default: the last closed fiscal quarter."),
+    team: Optional[str] = typer.Option(None, "--team", help="Re-render one team, its members and the company."),
+    person: Optional[str] = typer.Option(None, "--person", help="Re-render one person (and their team)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: the config's output)."),
+    locale: Optional[str] = typer.Option(None, "--locale", help="zh-CN or en (default: the config's)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Grade a running quarter as of this date "
+                                        "(YYYY-MM-DD): pace against elapsed time."),
+    processes: Optional[int] = typer.Option(None, "--processes", "-j", min=1, help="PDF worker processes."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
+) -> None:
+    """Compute, grade and publish one quarter's scorecards."""
+    if locale not in (None, "zh-CN", "en"):
+        report_problems([Problem("--locale", "zh-CN or en", value=locale)], "the command line")
+        raise typer.Exit(EXIT_INPUT) from None
+    from flows.settings import apply_defaults
+
+    apply_defaults()
+    console.step(f"running okr-report on {workspace} (starting the local orchestration engine)")
+    try:
+        from flows.pipeline import okr_report
+
+        outcome = okr_report(
+            workspace=str(workspace), quarter=quarter, team=team, person=person,
+            out=str(out) if out else None, locale=locale, as_of=as_of, processes=processes,
+        )
+    except InputError as exc:
+        report_problems(exc.problems, str(workspace))
+        raise typer.Exit(EXIT_INPUT) from None
+    except Exception as exc:  # noqa: BLE001 - the last line of defence for the user
+        _fail_unexpected(exc, debug)
+    if not outcome.ok:
+        report_problems(outcome.problems, str(workspace))
+        raise typer.Exit(EXIT_INPUT) from None
+    print_summary(outcome)
+
+
+def print_summary(o) -> None:
+    c = o.cards
+    w = console.out
+    score = "no data" if o.company_score is None else f"{o.company_score:.2f}"
+    w.print(f"okr-report · {o.quarter_label}", markup=False)
+    w.print(f"  computed {o.kr_rows:,} KR values for {c['company']} company, {c['team']} teams, "
+            f"{c['person']} people", markup=False)
+    w.print(f"  scorecards: {o.rendered} rendered, {o.reused} reused (HTML + PDF)", markup=False)
+    people = o.statuses.get("person", {})
+    teams = o.statuses.get("team", {})
+    w.print(f"  company score {score} ({o.company_status}); teams {_dist(teams)}; people {_dist(people)}",
+            markup=False)
+    if o.warnings:
+        w.print(f"  {len(o.warnings)} data warnings (listed on the company scorecard and in manifest.json)",
+                markup=False)
+    secs = o.seconds
+    parts = ", ".join(f"{k} {secs[k]:.1f}" for k in ("extract", "transform", "render", "write") if k in secs)
+    w.print(f"  took {secs.get('total', 0):.1f} s ({parts})", markup=False)
+    w.print(f"  scorecards are in {o.folder}/", markup=False)
+    w.print(f"  open {o.folder}/index.html", markup=False)
+
+
+def _dist(d: dict) -> str:
+    return ", ".join(f"{d.get(k, 0)} {k.replace('_', ' ')}" for k in ("green", "yellow", "red", "no_data")
+                     if d.get(k, 0))
+
+
+@app.command()
+def validate(
+    workspace: Path = WorkspaceOpt,
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
+) -> None:
+    """Check the config and every export against its contract, without running anything."""
+    from flows.config_io import load_workspace
+    from flows.extract import read_all
+    from transforms.validation import stage_workspace
+
+    try:
+        ws, ws_dir = load_workspace(workspace)
+        raw, _ = read_all(dict(ws.sources), ws_dir)
+        tables, problems = stage_workspace(raw, ws)
+    except InputError as exc:
+        report_problems(exc.problems, str(workspace))
+        raise typer.Exit(EXIT_INPUT) from None
+    except Exception as exc:  # noqa: BLE001
+        _fail_unexpected(exc, debug)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        report_problems(problems, str(workspace))
+        raise typer.Exit(EXIT_INPUT) from None
+    report_warnings([p for p in problems if p.severity != "error"])
+    rows = sum(len(t) for t in tables.values())
+    console.out.print(f"{workspace}: OK - {len(tables)} sources, {rows:,} rows, {len(ws.metrics)} metrics, "
+                      f"{len(tables['plan'])} plan rows", markup=False)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        console.err.print("interrupted", markup=False)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

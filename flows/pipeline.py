@@ -1,0 +1,390 @@
+"""The quarterly OKR report flow: extract -> stage -> compute -> render -> publish.
+
+One flow run per quarter; each stage is one task that calls into ``transforms`` (logic) or does I/O.
+Rendering is batched over worker processes inside one task, never one task per scorecard.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from flows import publish as pub
+from flows.config_io import load_workspace
+from flows.extract import file_sha256, read_source
+from flows.locations import DEFAULT_PROCESSES, output_root, source_path
+from transforms.calendar import Quarter, last_closed_quarter, parse_quarter
+from transforms.config import Workspace
+from transforms.problems import InputError, Problem
+from transforms.report import QuarterResults, compute_quarter
+from transforms.scorecards import build_scorecards, index_model, kr_table, status_counts
+from transforms.validation import stage_workspace
+
+VOLATILE_KEYS = ("generated_at", "run_id")
+
+
+@dataclass
+class RunOutcome:
+    """What a run did, for the CLI summary (or the problems that stopped it)."""
+
+    ok: bool
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    quarter_label: str = ""
+    folder: str = ""
+    company_score: float | None = None
+    company_status: str = ""
+    cards: dict[str, int] = field(default_factory=dict)
+    rendered: int = 0
+    reused: int = 0
+    kr_rows: int = 0
+    statuses: dict = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    run_id: str = ""
+
+
+def code_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("okr-report")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def template_version() -> str:
+    """Digest of the templates and CSS: a change re-renders every scorecard."""
+    from importlib.resources import files
+
+    h = hashlib.sha256()
+    root = files("report_templates")
+    for name in sorted(p.name for p in root.iterdir() if p.name.endswith((".html", ".css", ".yaml"))):
+        h.update(name.encode())
+        h.update(root.joinpath(name).read_bytes())
+    return h.hexdigest()[:16]
+
+
+# -- tasks ---------------------------------------------------------------------------------------------
+
+@task(retries=2, retry_delay_seconds=[1, 4], cache_policy=NO_CACHE)
+def extract_exports(ws: Workspace, workspace_dir: Path) -> tuple[dict, list[dict], list[Problem]]:
+    """Read every configured export and hash it for the manifest."""
+    raw, inputs, problems = {}, [], []
+    for name, source in ws.sources.items():
+        try:
+            raw[name] = read_source(source, workspace_dir)
+        except InputError as exc:
+            problems += exc.problems
+            continue
+        path = source_path(workspace_dir, source.path)
+        inputs.append({"table": name, "path": source.path, "sha256": file_sha256(path),
+                       "bytes": path.stat().st_size, "rows": int(len(raw[name]))})
+    return raw, inputs, problems
+
+
+@task(cache_policy=NO_CACHE)
+def stage_exports(raw: dict, ws: Workspace) -> tuple[dict, list[Problem]]:
+    """Rename, cast and check every export against its contract."""
+    return stage_workspace(raw, ws)
+
+
+@task(cache_policy=NO_CACHE)
+def compute_results(ws: Workspace, tables: dict, quarter: Quarter, as_of: pd.Timestamp | None,
+                    locale: str) -> QuarterResults:
+    """Every KR value, grade and roll-up of the quarter."""
+    return compute_quarter(ws, tables, quarter, as_of, locale)
+
+
+@task(cache_policy=NO_CACHE)
+def build_views(res: QuarterResults, ws: Workspace, tables: dict, locale: str, run_id: str,
+                generated_at: str, notes: list[str]) -> tuple[list[dict], dict, pd.DataFrame]:
+    """Scorecard view models, the index and the KR table."""
+    cards = build_scorecards(res, ws, tables, locale, generated_at, run_id, global_notes=notes)
+    company = next(c for c in cards if c["tier"] == "company") if cards else None
+    index = index_model(cards, res.quarter.label, cards[0]["period_text"] if cards else "", generated_at, run_id,
+                        locale, ws.currency, company["company_name"] if company else ws.company.name)
+    return cards, index, kr_table(res, _names(cards), locale)
+
+
+def _names(cards: list[dict]) -> dict:
+    return {(c["tier"], c["owner_id"]): c["owner_name"] for c in cards}
+
+
+def card_hash(card: dict, template: str) -> str:
+    stable = {k: v for k, v in card.items() if k not in VOLATILE_KEYS}
+    blob = json.dumps(stable, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256((template + blob).encode("utf-8")).hexdigest()
+
+
+@task(cache_policy=NO_CACHE)
+def render_scorecards(cards: list[dict], index: dict, staging: Path, previous: Path | None,
+                      in_scope: set[tuple[str, str]] | None, processes: int) -> dict:
+    """Write HTML and PDF for each card, reusing unchanged (or out-of-scope) ones from the last run."""
+    from flows.render import render_html, render_index_html, render_pdfs
+
+    template = template_version()
+    old = _previous_hashes(previous)
+    jobs, hashes, reused = [], {}, 0
+    for card in cards:
+        path = card["path"]
+        h = card_hash(card, template)
+        hashes[path] = h
+        key = (card["tier"], card["owner_id"])
+        keep = previous is not None and (old.get(path) == h or (in_scope is not None and key not in in_scope))
+        if keep and _copy_previous(previous, staging, path):
+            hashes[path] = old.get(path, h)
+            reused += 1
+            continue
+        target = staging / f"{path}.html"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        html = render_html(card)
+        target.write_text(html, encoding="utf-8")
+        jobs.append((html, str(staging / f"{path}.pdf")))
+    (staging / "index.html").write_text(render_index_html(index), encoding="utf-8")
+    render_pdfs(jobs, processes=processes, progress=_progress(len(jobs)))
+    return {"hashes": hashes, "rendered": len(jobs), "reused": reused, "template": template}
+
+
+def _progress(total: int):
+    logger = None
+    try:
+        logger = get_run_logger()
+    except Exception:
+        pass
+    marks = {int(total * f) for f in (0.25, 0.5, 0.75)}
+
+    def report(done: int) -> None:
+        from flows import console
+
+        console.progress(done, total)
+        if logger is not None and done in marks:
+            logger.info("rendered %d of %d scorecards", done, total)
+
+    return report
+
+
+def _previous_hashes(previous: Path | None) -> dict[str, str]:
+    if previous is None or not (previous / "manifest.json").is_file():
+        return {}
+    try:
+        return json.loads((previous / "manifest.json").read_text(encoding="utf-8")).get("scorecards", {})
+    except (OSError, ValueError):
+        return {}
+
+
+def _copy_previous(previous: Path, staging: Path, path: str) -> bool:
+    files = [previous / f"{path}.html", previous / f"{path}.pdf"]
+    if not all(f.is_file() for f in files):
+        return False
+    for f in files:
+        dest = staging / f.relative_to(previous)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            dest.hardlink_to(f)
+        except OSError:
+            shutil.copy2(f, dest)
+    return True
+
+
+@task(cache_policy=NO_CACHE)
+def write_tables(kr: pd.DataFrame, staging: Path) -> None:
+    """kr_values.csv and the Excel workbook."""
+    pub.write_csv(kr, staging / "kr_values.csv")
+    pub.write_xlsx(kr, staging / "kr_values.xlsx")
+
+
+@task(retries=2, retry_delay_seconds=[1, 4], cache_policy=NO_CACHE)
+def publish_version(out: Path, slug: str, staging: Path, run_id: str) -> str:
+    """Swap the quarter folder to the new version atomically."""
+    return str(pub.publish(out, slug, staging, run_id))
+
+
+# -- the flow ------------------------------------------------------------------------------------------
+
+def resolve_quarter(ws: Workspace, quarter: str | None) -> Quarter:
+    if quarter:
+        return parse_quarter(quarter, ws.fiscal_year_start_month)
+    today = pd.Timestamp(datetime.now(ZoneInfo(ws.timezone)).date())
+    return last_closed_quarter(today, ws.fiscal_year_start_month)
+
+
+def scope_owners(res: QuarterResults, team: str | None, person: str | None) -> set[tuple[str, str]] | None:
+    """Scorecards a single-team or single-person run may re-render (its company card only if changed)."""
+    if not team and not person:
+        return None
+    people = res.org.people
+    owners: set[tuple[str, str]] = {("company", res.org.company_id)}
+    if team:
+        owners.add(("team", team))
+        owners |= {("person", str(p)) for p in people.loc[people["team_id"] == team, "person_id"]}
+    if person:
+        owners.add(("person", person))
+        t = people.loc[people["person_id"] == person, "team_id"]
+        if len(t) and pd.notna(t.iloc[0]):
+            owners.add(("team", str(t.iloc[0])))
+    return owners
+
+
+def _scope_problems(res: QuarterResults, team: str | None, person: str | None) -> list[Problem]:
+    out = []
+    if team and team not in res.org.team_ids:
+        out.append(Problem("--team", f"a team id of the workspace: {', '.join(res.org.team_ids)}", value=team))
+    if person and person not in set(res.org.people["person_id"]):
+        out.append(Problem("--person", "a person id from the people directory", value=person))
+    return out
+
+
+def _quarter_problems(tables: dict, quarter: Quarter) -> list[Problem]:
+    """A quarter with no row in any dated table is almost certainly a typo."""
+    lo, hi = None, None
+    for name, t in tables.items():
+        if name in ("people", "plan", "checkins", "teams", "regions"):
+            continue
+        for col in t.columns:
+            if pd.api.types.is_datetime64_any_dtype(t[col]) and t[col].notna().any():
+                lo = t[col].min() if lo is None else min(lo, t[col].min())
+                hi = t[col].max() if hi is None else max(hi, t[col].max())
+    if lo is None or (hi >= quarter.start and lo < quarter.end):
+        return []
+    return [Problem("--quarter", f"a quarter within the data, which runs from {lo:%Y-%m-%d} to {hi:%Y-%m-%d}",
+                    value=quarter.label)]
+
+
+@flow(name="okr-quarterly-report", log_prints=False, persist_result=False)
+def okr_report(
+    workspace: str,
+    quarter: str | None = None,
+    team: str | None = None,
+    person: str | None = None,
+    out: str | None = None,
+    locale: str | None = None,
+    as_of: str | None = None,
+    processes: int | None = None,
+) -> RunOutcome:
+    """Compute, grade and publish one quarter's scorecards for the company, its teams and people."""
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+    seconds: dict[str, float] = {}
+    run_id = f"{started:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    try:
+        ws, ws_dir = load_workspace(Path(workspace))
+        q = resolve_quarter(ws, quarter)
+    except (InputError, ValueError) as exc:
+        return RunOutcome(False, problems=_as_problems(exc))
+    locale = locale or ws.locale
+    cutoff = pd.Timestamp(as_of) if as_of else None
+    if cutoff is None:
+        today = pd.Timestamp(datetime.now(ZoneInfo(ws.timezone)).date())
+        cutoff = today if q.start <= today <= q.last_day else None
+
+    t = time.perf_counter()
+    raw, inputs, problems = extract_exports(ws, ws_dir)
+    seconds["extract"] = time.perf_counter() - t
+    if problems:
+        return RunOutcome(False, problems=problems, quarter_label=q.label)
+
+    t = time.perf_counter()
+    tables, found = stage_exports(raw, ws)
+    del raw
+    errors = [p for p in found if p.severity == "error"]
+    warnings = [p for p in found if p.severity != "error"]
+    errors += _quarter_problems(tables, q) if not errors else []
+    if errors:
+        return RunOutcome(False, problems=errors, warnings=warnings, quarter_label=q.label)
+    res = compute_results(ws, tables, q, cutoff, locale)
+    errors = _scope_problems(res, team, person)
+    if errors:
+        return RunOutcome(False, problems=errors, quarter_label=q.label)
+    generated = datetime.now(ZoneInfo(ws.timezone)).strftime("%Y-%m-%d %H:%M")
+    cards, index, kr = build_views(res, ws, tables, locale, run_id, generated, [str(w) for w in warnings])
+    seconds["transform"] = time.perf_counter() - t
+
+    root = output_root(ws, ws_dir, out)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        previous = pub.published(root, q.slug)
+        staging = pub.new_version(root, q.slug, run_id)
+    except OSError as exc:
+        return RunOutcome(False, problems=[Problem(str(root), f"a writable output folder ({exc.strerror})")])
+    try:
+        t = time.perf_counter()
+        rendered = render_scorecards(cards, index, staging, previous, scope_owners(res, team, person),
+                                     processes or DEFAULT_PROCESSES)
+        seconds["render"] = time.perf_counter() - t
+        t = time.perf_counter()
+        write_tables(kr, staging)
+        finished = datetime.now(UTC)
+        manifest = {
+            "run_id": run_id,
+            "quarter": q.label,
+            "period": {"start": f"{q.start:%Y-%m-%d}", "end": f"{q.last_day:%Y-%m-%d}"},
+            "as_of": None if res.as_of is None else f"{res.as_of:%Y-%m-%d}",
+            "code_version": code_version(),
+            "template_version": rendered["template"],
+            "parameters": {"workspace": str(ws_dir), "quarter": quarter, "team": team, "person": person,
+                           "out": str(root), "locale": locale, "as_of": as_of},
+            "scope": "person" if person else "team" if team else "all",
+            "started_at": started.isoformat(timespec="seconds"),
+            "finished_at": finished.isoformat(timespec="seconds"),
+            "inputs": inputs,
+            "counts": _card_counts(cards),
+            "rendered": rendered["rendered"],
+            "reused": rendered["reused"],
+            "kr_rows": int(len(kr)),
+            "warnings": [str(w) for w in warnings],
+            "scorecards": rendered["hashes"],
+        }
+        seconds["write"] = time.perf_counter() - t
+        manifest["seconds"] = {k: round(v, 3) for k, v in seconds.items()}
+        manifest["seconds"]["total"] = round(time.perf_counter() - t0, 3)
+        pub.write_json(manifest, staging / "manifest.json")
+        folder = publish_version(root, q.slug, staging, run_id)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        return RunOutcome(False, problems=[Problem(str(getattr(exc, "filename", None) or root),
+                                                   f"room to write the outputs ({exc.strerror})")])
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    pub.append_history(root, q.slug, {k: manifest[k] for k in ("run_id", "scope", "started_at", "finished_at",
+                                                                "rendered", "reused", "parameters")})
+    company = res.owners[res.owners["tier"] == "company"]
+    return RunOutcome(
+        True,
+        warnings=warnings,
+        quarter_label=q.label,
+        folder=folder,
+        company_score=None if company.empty or pd.isna(company["score"].iloc[0]) else float(company["score"].iloc[0]),
+        company_status="" if company.empty else str(company["status"].iloc[0]),
+        cards=_card_counts(cards),
+        rendered=rendered["rendered"],
+        reused=rendered["reused"],
+        kr_rows=int(len(kr)),
+        statuses=status_counts(res.owners),
+        seconds=manifest["seconds"],
+        run_id=run_id,
+    )
+
+
+def _card_counts(cards: list[dict]) -> dict[str, int]:
+    out = {"company": 0, "team": 0, "person": 0}
+    for c in cards:
+        out[c["tier"]] += 1
+    return out
+
+
+def _as_problems(exc: Exception) -> list[Problem]:
+    if isinstance(exc, InputError):
+        return exc.problems
+    return [Problem("--quarter", str(exc))]

@@ -1,0 +1,446 @@
+"""Rendering scorecards: view model -> HTML (Jinja) -> PDF (WeasyPrint).
+
+The templates in ``report_templates`` only present. Everything they need beyond the view model
+(clamped bar widths, checked links, grouped rows) is prepared here in Python, so that text from the
+exports can never reach CSS, a URL or the file system.
+"""
+
+from __future__ import annotations
+
+import math
+import mimetypes
+import multiprocessing
+import os
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from datetime import date, datetime
+from functools import cache, lru_cache, partial
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+import jinja2
+import yaml
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import (
+    format_compact_currency,
+    format_currency,
+    format_decimal,
+    format_percent,
+)
+from markupsafe import Markup
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+LOCALES = ("zh-CN", "en")
+STATUSES = ("red", "yellow", "green", "no_data")
+TIERS = ("company", "team", "person")
+SOURCES = ("computed", "manual")
+DIRECTIONS = ("increase", "decrease", "at_least", "at_most")
+UNITS = ("count", "percent", "ratio", "currency", "days", "hours", "number")
+STYLESHEET = "scorecard.css"
+LABELS = "labels.yaml"
+
+_SAFE_HREF = re.compile(r"^[A-Za-z0-9._/-]+\.(html|pdf)$")
+_UP_ONE = "../"
+_CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
+_MAX_TEMPLATE_FILE = 5 * 1024 * 1024
+
+Progress = Callable[[int], None]
+
+
+# --------------------------------------------------------------------------- template files
+
+
+@lru_cache(maxsize=1)
+def templates_dir() -> Path:
+    """The report_templates folder, found as a package so it works from any working directory."""
+    return Path(str(files("report_templates"))).resolve()
+
+
+@lru_cache(maxsize=1)
+def _all_labels() -> dict[str, dict[str, Any]]:
+    text = (templates_dir() / LABELS).read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def labels(locale: str) -> dict[str, Any]:
+    """UI strings of one locale; an unknown locale is an error rather than a silent fallback."""
+    if locale not in LOCALES:
+        raise ValueError(f"unsupported locale {locale!r}; expected one of {LOCALES}")
+    return _all_labels()[locale]
+
+
+@lru_cache(maxsize=1)
+def stylesheet_text() -> str:
+    """The print CSS, inlined into every page so an HTML scorecard is one standalone file."""
+    css = (templates_dir() / STYLESHEET).read_text(encoding="utf-8")
+    if "</" in css:
+        raise ValueError(f"{STYLESHEET} must not contain '</' (it is inlined in a <style> element)")
+    return css
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _babel_locale(locale: str) -> Locale:
+    return Locale.parse(locale.replace("-", "_"))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def format_number(value: Any, unit: str, locale: str, currency: str = "CNY") -> str:
+    """Format a KR value for its unit; missing values say "no data" instead of showing a fake 0."""
+    text = labels(locale)
+    if not _is_number(value):
+        return text["no_data"]
+    loc = _babel_locale(locale)
+    if unit == "percent":
+        return format_percent(value, "#,##0.#%", locale=loc)
+    if unit == "ratio":
+        return format_decimal(value, "#,##0.##", locale=loc) + text["ratio_suffix"]
+    if unit == "currency" and _CURRENCY_CODE.match(currency or ""):
+        if abs(value) >= 1_000_000:  # full digits would not fit a table column
+            return format_compact_currency(value, currency, locale=loc, fraction_digits=2)
+        if abs(value) >= 1000:
+            return format_currency(value, currency, "¤#,##0", locale=loc, currency_digits=False)
+        return format_currency(value, currency, locale=loc)
+    if unit in ("days", "hours"):
+        number = format_decimal(value, "#,##0.#", locale=loc)
+        return f"{number} {text['unit_' + unit]}"
+    return format_decimal(value, "#,##0.##", locale=loc)
+
+
+def format_score(value: Any, locale: str) -> str:
+    """Scores always show two decimals (0.70, not 0.7) so a column of them lines up."""
+    if not _is_number(value):
+        return labels(locale)["no_data"]
+    return format_decimal(value, "0.00", locale=_babel_locale(locale))
+
+
+def format_day(value: Any, locale: str) -> str:
+    """An ISO date in the reader's style; text that is not a date is shown as given."""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return format_date(value, "medium", locale=_babel_locale(locale))
+    return labels(locale)["no_data"]
+
+
+def clamp_pct(value: Any) -> int:
+    """An integer 0-100 whatever comes in: the only kind of value allowed into a style attribute."""
+    if not _is_number(value):
+        return 0
+    return max(0, min(100, int(round(value))))
+
+
+def _score_pct(score: Any) -> int:
+    return clamp_pct(score * 100) if _is_number(score) else 0
+
+
+# --------------------------------------------------------------------------- jinja
+
+
+@cache
+def jinja_env(locale: str) -> jinja2.Environment:
+    """One cached environment per locale: templates compile once per process, not once per card."""
+    text = labels(locale)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir()),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html",), default_for_string=True, default=True
+        ),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = partial(_num_filter, locale=locale)
+    env.filters["score"] = partial(format_score, locale=locale)
+    env.filters["day"] = partial(format_day, locale=locale)
+    env.filters["pct"] = clamp_pct
+    env.globals["L"] = text
+    env.globals["css"] = Markup(stylesheet_text())
+    return env
+
+
+def _num_filter(value: Any, unit: str, currency: str = "CNY", *, locale: str) -> str:
+    return format_number(value, unit, locale, currency)
+
+
+# --------------------------------------------------------------------------- view-model hardening
+
+
+def safe_href(href: Any, suffix: str = ".html") -> str | None:
+    """Keep a link only if it is a plain relative path to another output file; else drop it.
+
+    One leading ``../`` is accepted (a person's card links back to the quarter's index one folder
+    up); any other ``..``, absolute paths, schemes and unusual characters drop the link.
+    """
+    if not isinstance(href, str) or not href.endswith(suffix) or not _SAFE_HREF.match(href):
+        return None
+    rest = href.removeprefix(_UP_ONE)
+    if rest.startswith("/") or ".." in rest or "//" in rest:
+        return None
+    return href
+
+
+def _one_of(value: Any, allowed: Sequence[str], default: str) -> str:
+    """Values used to pick a CSS class or a label must come from a fixed set."""
+    return value if value in allowed else default
+
+
+def _status(value: Any) -> str:
+    return _one_of(value, STATUSES, "no_data")
+
+
+def _prepare_kr(kr: Mapping[str, Any], mid_quarter: bool) -> dict[str, Any]:
+    expected = kr["expected_score"] if mid_quarter else None
+    pace = None
+    if _is_number(expected) and _is_number(kr["score"]):
+        pace = "ahead" if kr["score"] >= expected else "behind"
+    trend = [{**point, "bar_pct": clamp_pct(point["bar_pct"])} for point in kr["trend"]]
+    return {
+        **kr,
+        "source": _one_of(kr["source"], SOURCES, "manual"),
+        "direction": _one_of(kr["direction"], DIRECTIONS, "increase"),
+        "unit": _one_of(kr["unit"], UNITS, "number"),
+        "status": _status(kr["status"]),
+        "score_bar_pct": clamp_pct(kr["score_bar_pct"]),
+        "trend": trend,
+        "ui_expected": expected if _is_number(expected) else None,
+        "ui_expected_pct": _score_pct(expected) if _is_number(expected) else None,
+        "ui_pace": pace,
+    }
+
+
+def _prepare_objective(
+    objective: Mapping[str, Any], total_weight: float, mid_quarter: bool
+) -> dict[str, Any]:
+    weight = objective["weight"]
+    share = weight / total_weight if _is_number(weight) and total_weight > 0 else None
+    children = [{**child, "status": _status(child["status"])} for child in objective["aligned_children"]]
+    return {
+        **objective,
+        "status": _status(objective["status"]),
+        "aligned_children": children,
+        "krs": [_prepare_kr(kr, mid_quarter) for kr in objective["krs"]],
+        "ui_bar_pct": _score_pct(objective["score"]),
+        "ui_weight_share": share,
+    }
+
+
+def _prepare_member(member: Mapping[str, Any], n_columns: int) -> dict[str, Any]:
+    cells = [{"score": c["score"], "status": _status(c["status"])} for c in member["cells"]]
+    cells = cells[:n_columns] + [{"score": None, "status": "no_data"}] * (n_columns - len(cells))
+    return {
+        **member,
+        "href": safe_href(member["href"]),
+        "status": _status(member["status"]),
+        "cells": cells,
+        "ui_bar_pct": _score_pct(member["score"]),
+    }
+
+
+def _distribution(counts: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Status segments whose integer widths add up to exactly 100 (largest remainder)."""
+    values = {s: int(counts[s]) if _is_number(counts[s]) and counts[s] > 0 else 0 for s in STATUSES}
+    total = sum(values.values())
+    exact = {s: (values[s] * 100 / total if total else 0.0) for s in STATUSES}
+    pcts = {s: int(exact[s]) for s in STATUSES}
+    by_remainder = sorted(STATUSES, key=lambda s: exact[s] - pcts[s], reverse=True)
+    for status in by_remainder[: (100 - sum(pcts.values())) if total else 0]:
+        pcts[status] += 1
+    order = ("green", "yellow", "red", "no_data")
+    return [{"status": s, "count": values[s], "pct": pcts[s]} for s in order]
+
+
+def prepare_scorecard(vm: Mapping[str, Any]) -> dict[str, Any]:
+    """A hardened copy of a scorecard view model plus ``ui_*`` values computed for display."""
+    mid = bool(vm["is_mid_quarter"])
+    weights = [o["weight"] for o in vm["objectives"] if _is_number(o["weight"]) and o["weight"] > 0]
+    total_weight = float(sum(weights))
+    columns = list(vm["member_columns"])
+    return {
+        **vm,
+        "tier": _one_of(vm["tier"], TIERS, "person"),
+        "status": _status(vm["status"]),
+        "currency": vm["currency"] if _CURRENCY_CODE.match(vm["currency"] or "") else "CNY",
+        "elapsed_pct": clamp_pct(vm["elapsed_pct"]),
+        "objectives": [_prepare_objective(o, total_weight, mid) for o in vm["objectives"]],
+        "members": [_prepare_member(m, len(columns)) for m in vm["members"]],
+        "member_columns": columns,
+        "links": {"index": safe_href(vm["links"]["index"]), "pdf": safe_href(vm["links"]["pdf"], ".pdf")},
+        "ui_distribution": _distribution(vm["distribution"]),
+        "ui_distribution_total": sum(d for d in vm["distribution"].values() if _is_number(d)),
+        "ui_kr_colspan": 9 if mid else 8,
+    }
+
+
+def prepare_index(index_vm: Mapping[str, Any]) -> dict[str, Any]:
+    """Index rows grouped company -> teams -> people, with checked links."""
+    rows = [
+        {
+            **row,
+            "tier": _one_of(row["tier"], TIERS, "person"),
+            "status": _status(row["status"]),
+            "html_href": safe_href(row["html_href"]),
+            "pdf_href": safe_href(row["pdf_href"], ".pdf"),
+            "ui_bar_pct": _score_pct(row["score"]),
+        }
+        for row in index_vm["rows"]
+    ]
+    groups = [{"tier": t, "rows": [r for r in rows if r["tier"] == t]} for t in TIERS]
+    return {**index_vm, "ui_groups": [g for g in groups if g["rows"]]}
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+def render_html(vm: Mapping[str, Any]) -> str:
+    """One standalone HTML scorecard (CSS inlined); the same string is what the PDF is made from."""
+    context = prepare_scorecard(vm)
+    return jinja_env(context["locale"]).get_template("scorecard.html").render(context)
+
+
+def render_index_html(index_vm: Mapping[str, Any]) -> str:
+    """The quarter's index page linking every scorecard's HTML and PDF."""
+    context = prepare_index(index_vm)
+    return jinja_env(context["locale"]).get_template("index.html").render(context)
+
+
+# --------------------------------------------------------------------------- fetching
+
+
+class SafeFetcher(URLFetcher):
+    """Resolves only ``data:`` URLs and files inside the templates folder; anything else raises.
+
+    Autoescaping stops markup injection but WeasyPrint would still follow URLs (images, CSS
+    ``url()``, attachments) to the network or the local disk; this closes that door.
+    """
+
+    def __init__(self, root: str | Path | None = None, **kwargs: Any) -> None:
+        kwargs.update(allowed_protocols=("data", "file"), allow_redirects=False)
+        super().__init__(**kwargs)
+        self.root = Path(root).resolve() if root is not None else templates_dir()
+
+    def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> URLFetcherResponse:
+        scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+        if scheme == "data":
+            return super().fetch(url, headers)
+        if scheme == "file":
+            return self._fetch_template_file(url)
+        raise PermissionError(f"blocked URL: only data: and template files may be fetched ({url[:80]})")
+
+    def _fetch_template_file(self, url: str) -> URLFetcherResponse:
+        parts = urlsplit(url)
+        if parts.netloc not in ("", "localhost"):
+            raise PermissionError(f"blocked file URL on another host: {url[:80]}")
+        path = Path(url2pathname(parts.path)).resolve()
+        if not path.is_relative_to(self.root) or not path.is_file():
+            raise PermissionError(f"blocked file URL outside the templates folder: {url[:80]}")
+        if path.stat().st_size > _MAX_TEMPLATE_FILE:
+            raise PermissionError(f"template file too large: {path.name}")
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": content_type})
+
+
+# --------------------------------------------------------------------------- PDF
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker() -> None:
+    """Build the font configuration, fetcher and image cache once per process, not once per PDF."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    _WORKER.update(font_config=FontConfiguration(), fetcher=SafeFetcher(), cache={})
+
+
+def _write_pdf(html: str, pdf_path: str) -> float:
+    """Render one PDF next to its final name, then rename: a failure never leaves half a file."""
+    if not _WORKER:
+        _init_worker()
+    started = time.perf_counter()
+    target = Path(pdf_path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial_file = target.with_name(f".{target.name}.{os.getpid()}.part")
+    try:
+        # No base_url: relative links stay relative in the PDF and no local path leaks into it.
+        document = HTML(string=html, url_fetcher=_WORKER["fetcher"])
+        document.write_pdf(partial_file, font_config=_WORKER["font_config"], cache=_WORKER["cache"])
+        os.replace(partial_file, target)
+    except Exception as exc:
+        partial_file.unlink(missing_ok=True)
+        raise RuntimeError(f"PDF rendering failed for {pdf_path}: {type(exc).__name__}: {exc}") from exc
+    return time.perf_counter() - started
+
+
+def _write_chunk(chunk: Sequence[tuple[str, str]]) -> list[float]:
+    return [_write_pdf(html, path) for html, path in chunk]
+
+
+def _chunk_size(n_jobs: int, processes: int, largest: int) -> int:
+    """Big enough to keep IPC rare, small enough that workers finish at about the same time."""
+    return max(1, min(largest, math.ceil(n_jobs / (processes * 4))))
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """Never fork: the caller may run threads (Prefect does), and forking those can deadlock."""
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    return multiprocessing.get_context(method)
+
+
+def render_pdfs(
+    jobs: Sequence[tuple[str, str]],
+    processes: int,
+    progress: Progress | None = None,
+    chunk_size: int = 16,
+) -> list[float]:
+    """Render (html, pdf_path) jobs; returns the seconds each job took, in job order.
+
+    ``processes=1`` renders in this process (no pool start-up cost, easy to debug). Otherwise a
+    process pool renders chunks of jobs; ``progress`` gets the number of finished jobs so far.
+    """
+    jobs = list(jobs)
+    if processes <= 1 or len(jobs) <= 1:
+        return _render_in_process(jobs, progress)
+    size = _chunk_size(len(jobs), processes, chunk_size)
+    starts = range(0, len(jobs), size)
+    seconds = [0.0] * len(jobs)
+    workers = min(processes, len(starts))
+    with ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_init_worker) as pool:
+        futures = {pool.submit(_write_chunk, jobs[s : s + size]): s for s in starts}
+        finished = 0
+        try:
+            for future in as_completed(futures):
+                start = futures[future]
+                chunk_seconds = future.result()
+                seconds[start : start + len(chunk_seconds)] = chunk_seconds
+                finished += len(chunk_seconds)
+                if progress:
+                    progress(finished)
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+    return seconds
+
+
+def _render_in_process(jobs: Sequence[tuple[str, str]], progress: Progress | None) -> list[float]:
+    seconds = []
+    for html, path in jobs:
+        seconds.append(_write_pdf(html, path))
+        if progress:
+            progress(len(seconds))
+    return seconds

@@ -1,0 +1,1 @@
+"""Jinja templates and the print CSS of the scorecards (package data)."""

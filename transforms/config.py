@@ -1,0 +1,242 @@
+"""The workspace configuration (``okr.yaml``) as typed models.
+
+Everything about a company lives here, not in code: where its exports are and how their columns map to
+the canonical tables, its calendar, people sources, metric definitions and status bands.
+Loading the YAML file is I/O and lives in ``flows/config_io.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Scalar = Union[str, int, float, bool, None]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(Strict):
+    """One export file mapped onto one canonical table."""
+
+    path: str
+    format: Literal["csv", "xlsx"] | None = None
+    sheet: str | None = None
+    encoding: str | None = None
+    delimiter: str = ","
+    header_row: int = Field(1, ge=1, description="spreadsheet row number holding the header")
+    columns: dict[str, str] = Field(default_factory=dict, description="canonical column -> export column")
+    values: dict[str, dict[str, Scalar]] = Field(
+        default_factory=dict, description="canonical column -> {export value: canonical value}"
+    )
+    constants: dict[str, Scalar] = Field(default_factory=dict, description="canonical column -> fixed value")
+    date_format: str | None = None
+    dayfirst: bool = False
+    timezone: str | None = Field(None, description="zone of naive timestamps; default: workspace timezone")
+
+    @property
+    def resolved_format(self) -> str:
+        if self.format:
+            return self.format
+        return "xlsx" if self.path.lower().endswith((".xlsx", ".xlsm")) else "csv"
+
+
+Where = dict[str, Any]
+"""column -> scalar (equals) | list (one of) | {eq, ne, in, not_in, gt, ge, lt, le, is_null,
+gt_col, ge_col, lt_col, le_col, times}"""
+
+Window = Literal["period", "fiscal_year_to_date", "all_to_date"]
+
+
+class _Measure(Strict):
+    table: str
+    time: str | None = Field(None, description="timestamp column that places a row in a period")
+    where: Where = Field(default_factory=dict)
+    window: Window = "period"
+
+
+class CountMetric(_Measure):
+    kind: Literal["count"]
+
+
+class DistinctMetric(_Measure):
+    kind: Literal["distinct"]
+    column: str
+    first_seen: bool = Field(False, description="count only values whose first ever row is in the period")
+
+
+class SumMetric(_Measure):
+    kind: Literal["sum"]
+    column: str
+
+
+class MeanMetric(_Measure):
+    kind: Literal["mean"]
+    column: str
+    divide_by: str | None = Field(None, description="mean of column / divide_by, row by row")
+
+
+class DurationMeanMetric(_Measure):
+    """Mean time from ``start`` to ``end`` over the rows, e.g. sales cycle length."""
+
+    kind: Literal["duration_mean"]
+    start: str
+    end: str
+    unit: Literal["days", "hours"] = "days"
+
+
+class RatioMetric(Strict):
+    kind: Literal["ratio"]
+    numerator: str
+    denominator: str
+
+
+class SlaShareMetric(_Measure):
+    kind: Literal["sla_share"]
+    start: str
+    end: str
+    within_hours: float = Field(gt=0)
+
+
+class RateMetric(Strict):
+    kind: Literal["rate"]
+    of: str
+    per: Literal["day", "weekday", "week", "month", "period"] = "period"
+    per_head: bool = False
+    head_where: Where = Field(default_factory=dict, description="which people count as heads")
+
+
+class GrowthMetric(Strict):
+    kind: Literal["growth"]
+    of: str
+    compound_from: str | None = Field(
+        None, description="quarter label of the base: compound growth per quarter since then"
+    )
+
+
+class CoverageMetric(_Measure):
+    kind: Literal["coverage"]
+    column: str
+    reference: str
+    reference_column: str
+    reference_where: Where = Field(default_factory=dict)
+
+
+class ConversionMetric(_Measure):
+    kind: Literal["conversion"]
+    entity: str
+    stage_column: str
+    from_stage: str
+    to_stage: str | list[str]
+    within_days: float = Field(gt=0)
+
+
+class SnapshotMetric(Strict):
+    kind: Literal["snapshot"]
+    table: str
+    start: str
+    end: str | None = None
+    where: Where = Field(default_factory=dict)
+
+
+class HeadcountMetric(Strict):
+    kind: Literal["headcount"]
+    where: Where = Field(default_factory=dict)
+    relative_to: str | None = Field(None, description="ISO date: value = headcount / headcount then")
+
+
+class ManualMetric(Strict):
+    kind: Literal["manual"]
+
+
+class MilestoneMetric(Strict):
+    kind: Literal["milestone"]
+
+
+Metric = Annotated[
+    Union[
+        CountMetric,
+        DistinctMetric,
+        SumMetric,
+        MeanMetric,
+        DurationMeanMetric,
+        RatioMetric,
+        SlaShareMetric,
+        RateMetric,
+        GrowthMetric,
+        CoverageMetric,
+        ConversionMetric,
+        SnapshotMetric,
+        HeadcountMetric,
+        ManualMetric,
+        MilestoneMetric,
+    ],
+    Field(discriminator="kind"),
+]
+
+
+class MetricDef(Strict):
+    """A metric plus how it is shown; ``unit`` drives formatting only."""
+
+    definition: Metric
+    unit: Literal["count", "percent", "ratio", "currency", "days", "hours", "number"] = "number"
+    label_en: str | None = None
+    label_zh: str | None = None
+
+
+class StatusBands(Strict):
+    red_below: float = 0.4
+    green_from: float = 0.7
+
+    @model_validator(mode="after")
+    def _ordered(self) -> StatusBands:
+        if not 0 <= self.red_below <= self.green_from <= 1:
+            raise ValueError("expected 0 <= red_below <= green_from <= 1")
+        return self
+
+
+class Company(Strict):
+    id: str
+    name: str
+    name_en: str | None = None
+
+
+class Workspace(Strict):
+    """The whole okr.yaml."""
+
+    company: Company
+    fiscal_year_start_month: int = Field(1, ge=1, le=12)
+    timezone: str = "UTC"
+    locale: Literal["zh-CN", "en"] = "en"
+    currency: str = "USD"
+    output: str = "out"
+    executives: list[str] = Field(default_factory=list)
+    status_bands: StatusBands = StatusBands()
+    sources: dict[str, Source]
+    metrics: dict[str, MetricDef]
+    mail: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _wrap_metrics(cls, raw: Any) -> Any:
+        """Let metrics be written flat (kind: ..., unit: ...) in YAML."""
+        if not isinstance(raw, dict):
+            return raw
+        out = {}
+        for name, body in raw.items():
+            if isinstance(body, dict) and "definition" not in body:
+                body = dict(body)
+                meta = {k: body.pop(k) for k in ("unit", "label_en", "label_zh") if k in body}
+                out[name] = {"definition": body, **meta}
+            else:
+                out[name] = body
+        return out
+
+    @model_validator(mode="after")
+    def _required_sources(self) -> Workspace:
+        for needed in ("people", "plan"):
+            if needed not in self.sources:
+                raise ValueError(f"sources: a '{needed}' source is required")
+        return self

@@ -1,0 +1,138 @@
+"""Notes for the reader: data-quality facts that affected values, and KR-quality lessons of the plan.
+
+KR-quality rules follow the seed document's lessons: a task is not a result; a KR needs a number and a
+baseline; vague words; "aim for" dilutes "reach"; counting attempts instead of positive outcomes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from transforms import config as cfg
+from transforms.calendar import Period, Quarter
+
+VAGUE_EN = ("minimal", "regular", "all sales activities", "some ", "better", "as much as", "improve ")
+VAGUE_ZH = ("最少", "定期", "所有销售活动", "一些", "尽量", "更好")
+DILUTING_EN = ("target ", "aim ", "try to")
+DILUTING_ZH = ("目标达到", "争取", "力争")
+ATTEMPT_TABLES = ("activities",)
+
+NOTES = {
+    "task": {"en": "is a task or milestone, not a measured result", "zh-CN": "是一项任务或里程碑，而不是可衡量的结果"},
+    "manual": {"en": "is not measured from data; its value comes from a check-in",
+               "zh-CN": "无法用数据衡量，数值来自人工填报"},
+    "no_baseline": {"en": "has no baseline: progress is measured from zero",
+                    "zh-CN": "没有基线，进度从零开始计算"},
+    "vague": {"en": "uses vague words ({word}); say what number counts as done",
+              "zh-CN": "措辞含糊（{word}），应写明达到什么数字算完成"},
+    "diluting": {"en": "says 'aim for' rather than 'reach', which dilutes it",
+                 "zh-CN": "用“争取/目标”而非“达到”，削弱了关键结果"},
+    "attempts": {"en": "counts attempts, not positive outcomes",
+                 "zh-CN": "统计的是尝试次数，而不是积极结果"},
+    "same": {"en": "has a baseline equal to its target: nothing to achieve",
+             "zh-CN": "基线等于目标，没有需要达成的进展"},
+}
+
+
+def _outcome_filtered(d: cfg.Metric) -> bool:
+    return "outcome" in getattr(d, "where", {})
+
+
+def _base_tables(metrics: Mapping[str, cfg.MetricDef], name: str) -> list[cfg.Metric]:
+    d = metrics[name].definition
+    if isinstance(d, cfg.RatioMetric):
+        return _base_tables(metrics, d.numerator) + _base_tables(metrics, d.denominator)
+    if isinstance(d, (cfg.RateMetric, cfg.GrowthMetric)):
+        return _base_tables(metrics, d.of)
+    return [d]
+
+
+def kr_quality(plan: pd.DataFrame, metrics: Mapping[str, cfg.MetricDef], locale: str) -> dict[str, list[str]]:
+    """kr_id -> notes, from the plan's wording and metric definitions."""
+    lang = "zh-CN" if locale == "zh-CN" else "en"
+    out: dict[str, list[str]] = {}
+    for _, row in plan.drop_duplicates("kr_id").iterrows():
+        notes = []
+        metric = metrics.get(row["metric"])
+        if metric is None:
+            continue
+        kind = metric.definition.kind
+        if kind == "milestone":
+            notes.append(NOTES["task"][lang])
+        elif kind == "manual":
+            notes.append(NOTES["manual"][lang])
+        if pd.isna(row.get("baseline")) and kind not in ("manual", "milestone"):
+            notes.append(NOTES["no_baseline"][lang])
+        if pd.notna(row.get("baseline")) and row.get("baseline") == row.get("target"):
+            notes.append(NOTES["same"][lang])
+        title_en = str(row.get("kr_title_en") or "").lower()
+        title_zh = str(row.get("kr_title_zh") or "")
+        word = next((w.strip() for w in VAGUE_EN if w in title_en), None) or next(
+            (w for w in VAGUE_ZH if w in title_zh), None)
+        if word:
+            notes.append(NOTES["vague"][lang].format(word=word))
+        if title_en.startswith(DILUTING_EN) or any(w in title_zh for w in DILUTING_ZH):
+            notes.append(NOTES["diluting"][lang])
+        bases = _base_tables(metrics, row["metric"])
+        if any(getattr(b, "table", None) in ATTEMPT_TABLES and not _outcome_filtered(b) for b in bases):
+            notes.append(NOTES["attempts"][lang])
+        if notes:
+            out[str(row["kr_id"])] = notes
+    return out
+
+
+def _time_columns(metrics: Mapping[str, cfg.MetricDef], name: str) -> list[tuple[str, str]]:
+    out = []
+    for d in _base_tables(metrics, name):
+        table = getattr(d, "table", None)
+        col = getattr(d, "time", None) or getattr(d, "start", None)
+        if table and col:
+            out.append((table, col))
+    return out
+
+
+def _periods(metrics: Mapping[str, cfg.MetricDef], name: str, quarter: Quarter) -> list[Period]:
+    periods = [quarter.period()]
+    d = metrics[name].definition
+    if isinstance(d, cfg.GrowthMetric):
+        periods.append(quarter.period().previous())
+    return periods
+
+
+def partial_periods(
+    tables: Mapping[str, pd.DataFrame], metrics: Mapping[str, cfg.MetricDef], metric_names: list[str],
+    quarter: Quarter, start_month: int, locale: str,
+) -> dict[str, list[str]]:
+    """metric -> notes where a period the metric reads starts before its table's first row."""
+    from transforms.calendar import quarter_of
+
+    out: dict[str, list[str]] = {}
+    for name in metric_names:
+        notes = []
+        for table, col in _time_columns(metrics, name):
+            t = tables.get(table)
+            if t is None or col not in t.columns or t[col].isna().all():
+                continue
+            first = t[col].min()
+            dated = [c for c in t.columns if pd.api.types.is_datetime64_any_dtype(t[c])]
+            last = max(t[c].max() for c in dated)
+            for p in _periods(metrics, name, quarter):
+                label = quarter_of(p.start, start_month).label
+                if first > p.start and first < p.end:
+                    notes.append(_partial_text(locale, table, label, first, "start"))
+                if last < p.end - pd.Timedelta(days=1) and last >= p.start:
+                    notes.append(_partial_text(locale, table, label, last, "end"))
+        if notes:
+            out[name] = sorted(set(notes))
+    return out
+
+
+def _partial_text(locale: str, table: str, label: str, when: pd.Timestamp, edge: str) -> str:
+    day = when.strftime("%Y-%m-%d")
+    if locale == "zh-CN":
+        verb = "才开始" if edge == "start" else "就结束"
+        return f"部分期间：{table} 的数据在 {day} {verb}，{label} 的数值只覆盖该季度的一部分"
+    verb = "starts" if edge == "start" else "ends"
+    return f"partial period: {table} data {verb} on {day}, so {label} values cover part of that quarter"

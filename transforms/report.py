@@ -1,0 +1,102 @@
+"""The quarter's OKR results from staged tables: the nodes in the order the flow runs them.
+
+``compute_quarter`` is the one entry point the flow calls; each step is a plain function of frames.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from transforms import config as cfg
+from transforms.calendar import Quarter
+from transforms.key_results import compute_actuals
+from transforms.metrics import Engine, Org
+from transforms.plan import expand_plan
+from transforms.quality import kr_quality, partial_periods
+from transforms.rollup import alignment, objective_scores, owner_scores, value_rollup
+from transforms.scoring import grade
+
+
+@dataclass
+class QuarterResults:
+    """Everything the scorecards and tables are built from."""
+
+    quarter: Quarter
+    as_of: pd.Timestamp | None
+    elapsed: float | None
+    org: Org
+    krs: pd.DataFrame
+    objectives: pd.DataFrame
+    owners: pd.DataFrame
+    alignment: pd.DataFrame
+    value_warnings: list[dict] = field(default_factory=list)
+    kr_notes: dict[str, list[str]] = field(default_factory=dict)
+    metric_notes: dict[str, list[str]] = field(default_factory=dict)
+
+
+def build_teams(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """The teams table, or one derived from the people directory when no teams export is configured."""
+    if "teams" in tables and not tables["teams"].empty:
+        return tables["teams"]
+    ids = tables["people"]["team_id"].dropna().astype(str).drop_duplicates().sort_values()
+    return pd.DataFrame({"team_id": ids.to_numpy(), "team_name": ids.to_numpy(), "team_name_en": ids.to_numpy(),
+                         "lead_id": np.nan})
+
+
+def build_org(ws: cfg.Workspace, tables: Mapping[str, pd.DataFrame]) -> Org:
+    people = tables["people"].copy()
+    people["person_id"] = people["person_id"].astype(str)
+    for col in ("started_at", "ended_at"):
+        if col not in people.columns:
+            people[col] = pd.NaT
+    teams = build_teams(tables)
+    return Org(ws.company.id, people.reset_index(drop=True), teams["team_id"].astype(str).tolist())
+
+
+def elapsed_share(quarter: Quarter, as_of: pd.Timestamp | None) -> float | None:
+    """Share of the quarter elapsed at ``as_of`` (None once the quarter is closed)."""
+    if as_of is None or as_of >= quarter.last_day:
+        return None
+    days = (as_of.normalize() - quarter.start).days + 1
+    return max(0.0, min(1.0, days / (quarter.end - quarter.start).days))
+
+
+def compute_quarter(
+    ws: cfg.Workspace,
+    tables: Mapping[str, pd.DataFrame],
+    quarter: Quarter,
+    as_of: pd.Timestamp | None = None,
+    locale: str | None = None,
+) -> QuarterResults:
+    """Expand the plan, compute every KR, roll up value KRs, grade, and roll scores up."""
+    org = build_org(ws, tables)
+    bands = ws.status_bands
+    elapsed = elapsed_share(quarter, as_of)
+    as_of = as_of if elapsed is not None else None
+    engine = Engine(ws.metrics, tables, org, ws.fiscal_year_start_month)
+    krs = expand_plan(tables["plan"], org, quarter)
+    krs = compute_actuals(krs, engine, tables.get("checkins"), quarter, as_of)
+    person_team = org.person_team().dropna().astype(str).to_dict()
+    krs, warnings = value_rollup(krs, person_team, ws.company.id)
+    krs = grade(krs, bands.red_below, bands.green_from, elapsed)
+    objectives = objective_scores(krs, bands.red_below, bands.green_from)
+    owners = owner_scores(objectives, bands.red_below, bands.green_from)
+    links = alignment(objectives, person_team, ws.company.id)
+    return QuarterResults(
+        quarter=quarter,
+        as_of=as_of,
+        elapsed=elapsed,
+        org=org,
+        krs=krs,
+        objectives=objectives,
+        owners=owners,
+        alignment=links,
+        value_warnings=warnings,
+        kr_notes=kr_quality(tables["plan"], ws.metrics, locale or ws.locale),
+        metric_notes=partial_periods(tables, ws.metrics, sorted(krs["metric"].unique()), quarter,
+                                     ws.fiscal_year_start_month, locale or ws.locale),
+    )
