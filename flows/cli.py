@@ -20,6 +20,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Graded quart
 
 EXIT_INPUT = 2
 EXIT_INTERNAL = 1
+EXIT_DELIVERY = 3
 
 WorkspaceOpt = typer.Option(..., "--workspace", "-w", help="Workspace folder holding okr.yaml.")
 
@@ -58,6 +59,9 @@ def run(
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Grade a running quarter as of this date "
                                         "(YYYY-MM-DD): pace against elapsed time."),
     processes: Optional[int] = typer.Option(None, "--processes", "-j", min=1, help="PDF worker processes."),
+    send: bool = typer.Option(False, "--send", help="Email the scorecards (SMTP settings from OKR_SMTP_*); "
+                              "without it the messages are written to an outbox as .eml files."),
+    resend: bool = typer.Option(False, "--resend", help="Send again messages the ledger says were sent."),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
 ) -> None:
     """Compute, grade and publish one quarter's scorecards."""
@@ -74,6 +78,7 @@ def run(
         outcome = okr_report(
             workspace=str(workspace), quarter=quarter, team=team, person=person,
             out=str(out) if out else None, locale=locale, as_of=as_of, processes=processes,
+            send=send, resend=resend,
         )
     except InputError as exc:
         report_problems(exc.problems, str(workspace))
@@ -84,6 +89,28 @@ def run(
         report_problems(outcome.problems, str(workspace))
         raise typer.Exit(EXIT_INPUT) from None
     print_summary(outcome)
+    finish_delivery(outcome.delivery)
+
+
+def finish_delivery(d) -> None:
+    """Print what was mailed; exit non-zero when any message failed."""
+    if d is None:
+        return
+    w = console.out
+    c = d.counts
+    if d.mode == "outbox":
+        w.print(f"  email dry run: {c.get('written', 0)} messages written to {d.outbox}/ (use --send to mail them)",
+                markup=False)
+    else:
+        w.print(f"  email: {c.get('sent', 0)} sent, {c.get('skipped', 0)} already sent, {c.get('failed', 0)} failed"
+                f" (report: {d.report})", markup=False)
+    for s in d.skipped:
+        w.print(f"  not addressed: {s}", markup=False)
+    if d.failed:
+        console.err.print(f"{len(d.failed)} messages failed:", markup=False)
+        for f in d.failed:
+            console.err.print(f"  - {f}", markup=False)
+        raise typer.Exit(EXIT_DELIVERY)
 
 
 def print_summary(o) -> None:
@@ -111,6 +138,38 @@ def print_summary(o) -> None:
 def _dist(d: dict) -> str:
     return ", ".join(f"{d.get(k, 0)} {k.replace('_', ' ')}" for k in ("green", "yellow", "red", "no_data")
                      if d.get(k, 0))
+
+
+@app.command()
+def send(
+    workspace: Path = WorkspaceOpt,
+    quarter: Optional[str] = typer.Option(None, "--quarter", "-q", help="Default: the last closed quarter."),
+    team: Optional[str] = typer.Option(None, "--team", help="Only this team's scorecards and its lead."),
+    person: Optional[str] = typer.Option(None, "--person", help="Only this person's scorecard."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: the config's output)."),
+    resend: bool = typer.Option(False, "--resend", help="Send again messages the ledger says were sent."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Write .eml files to the outbox instead of sending."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
+) -> None:
+    """Email already published scorecards: each person their own, leads their team's, executives the company's."""
+    from flows.settings import apply_defaults
+
+    apply_defaults()
+    try:
+        from flows.pipeline import okr_send
+
+        outcome = okr_send(workspace=str(workspace), quarter=quarter, team=team, person=person,
+                           out=str(out) if out else None, resend=resend, dry_run=dry_run)
+    except InputError as exc:
+        report_problems(exc.problems, str(workspace))
+        raise typer.Exit(EXIT_INPUT) from None
+    except Exception as exc:  # noqa: BLE001
+        _fail_unexpected(exc, debug)
+    if not outcome.ok:
+        report_problems(outcome.problems, str(workspace))
+        raise typer.Exit(EXIT_INPUT)
+    console.out.print(f"okr-report · {outcome.quarter_label} · {outcome.folder}", markup=False)
+    finish_delivery(outcome.delivery)
 
 
 @app.command()

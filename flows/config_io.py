@@ -24,7 +24,7 @@ def config_path(workspace: Path) -> Path:
 
 def load_workspace(workspace: Path) -> tuple[Workspace, Path]:
     """Parse and validate the workspace config; returns it and the workspace folder."""
-    path = config_path(workspace)
+    path = config_path(workspace.expanduser().resolve())
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:

@@ -20,14 +20,16 @@ import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from flows import mail
 from flows import publish as pub
 from flows.config_io import load_workspace
+from flows.delivery import deliver_scorecards, load_cards
 from flows.extract import file_sha256, read_source
 from flows.locations import DEFAULT_PROCESSES, output_root, source_path
 from transforms.calendar import Quarter, last_closed_quarter, parse_quarter
 from transforms.config import Workspace
 from transforms.problems import InputError, Problem
-from transforms.report import QuarterResults, compute_quarter
+from transforms.report import QuarterResults, build_teams, compute_quarter
 from transforms.scorecards import build_scorecards, index_model, kr_table, status_counts
 from transforms.validation import stage_workspace
 
@@ -52,6 +54,7 @@ class RunOutcome:
     statuses: dict = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     run_id: str = ""
+    delivery: object | None = None
 
 
 def code_version() -> str:
@@ -271,6 +274,8 @@ def okr_report(
     locale: str | None = None,
     as_of: str | None = None,
     processes: int | None = None,
+    send: bool = False,
+    resend: bool = False,
 ) -> RunOutcome:
     """Compute, grade and publish one quarter's scorecards for the company, its teams and people."""
     started = datetime.now(UTC)
@@ -344,6 +349,7 @@ def okr_report(
             "kr_rows": int(len(kr)),
             "warnings": [str(w) for w in warnings],
             "scorecards": rendered["hashes"],
+            "cards": [{k: c[k] for k in ("tier", "owner_id", "owner_name", "path")} for c in cards],
         }
         seconds["write"] = time.perf_counter() - t
         manifest["seconds"] = {k: round(v, 3) for k, v in seconds.items()}
@@ -359,6 +365,14 @@ def okr_report(
         raise
     pub.append_history(root, q.slug, {k: manifest[k] for k in ("run_id", "scope", "started_at", "finished_at",
                                                                 "rendered", "reused", "parameters")})
+    try:
+        delivery = deliver_scorecards(
+            manifest["cards"], Path(folder), root, q.slug, q.label, index["company_name"], locale,
+            res.org.people, build_teams(tables), ws.executives, team, person, send, resend, run_id,
+            ws.mail.get("credentials_block"))
+    except (mail.MailConfigError, ValueError) as exc:
+        return RunOutcome(False, problems=[Problem("mail settings", str(exc))], quarter_label=q.label,
+                          folder=folder)
     company = res.owners[res.owners["tier"] == "company"]
     return RunOutcome(
         True,
@@ -374,6 +388,7 @@ def okr_report(
         statuses=status_counts(res.owners),
         seconds=manifest["seconds"],
         run_id=run_id,
+        delivery=delivery,
     )
 
 
@@ -388,3 +403,49 @@ def _as_problems(exc: Exception) -> list[Problem]:
     if isinstance(exc, InputError):
         return exc.problems
     return [Problem("--quarter", str(exc))]
+
+
+@flow(name="okr-send-scorecards", log_prints=False, persist_result=False)
+def okr_send(
+    workspace: str,
+    quarter: str | None = None,
+    team: str | None = None,
+    person: str | None = None,
+    out: str | None = None,
+    resend: bool = False,
+    dry_run: bool = False,
+) -> RunOutcome:
+    """Email the already published scorecards of a quarter (exactly once per recipient and card)."""
+    try:
+        ws, ws_dir = load_workspace(Path(workspace))
+        q = resolve_quarter(ws, quarter)
+    except (InputError, ValueError) as exc:
+        return RunOutcome(False, problems=_as_problems(exc))
+    root = output_root(ws, ws_dir, out)
+    folder = pub.published(root, q.slug)
+    if folder is None:
+        return RunOutcome(False, problems=[Problem(str(root / q.slug), "published scorecards; run "
+                                                   "'okr-report run' for this quarter first")])
+    cards, manifest = load_cards(folder)
+    sources = {k: v for k, v in ws.sources.items() if k in ("people", "teams")}
+    raw, _, problems = extract_exports(ws.model_copy(update={"sources": sources}), ws_dir)
+    if problems:
+        return RunOutcome(False, problems=problems)
+    from transforms.contracts import CONTRACTS
+    from transforms.staging import stage
+
+    tables = {}
+    for name, frame in raw.items():
+        tables[name], found = stage(frame, ws.sources[name], CONTRACTS[name], ws.sources[name].path, ws.timezone)
+        if found:
+            return RunOutcome(False, problems=found)
+    company = next((c["owner_name"] for c in cards if c["tier"] == "company"), ws.company.name)
+    locale = manifest.get("parameters", {}).get("locale") or ws.locale
+    run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    try:
+        delivery = deliver_scorecards(
+            cards, folder, root, q.slug, q.label, company, locale, tables["people"], build_teams(tables),
+            ws.executives, team, person, not dry_run, resend, run_id, ws.mail.get("credentials_block"))
+    except (mail.MailConfigError, ValueError) as exc:
+        return RunOutcome(False, problems=[Problem("mail settings", str(exc))], quarter_label=q.label)
+    return RunOutcome(True, quarter_label=q.label, folder=str(root / q.slug), delivery=delivery, run_id=run_id)

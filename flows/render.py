@@ -284,7 +284,7 @@ def prepare_scorecard(vm: Mapping[str, Any]) -> dict[str, Any]:
         "links": {"index": safe_href(vm["links"]["index"]), "pdf": safe_href(vm["links"]["pdf"], ".pdf")},
         "ui_distribution": _distribution(vm["distribution"]),
         "ui_distribution_total": sum(d for d in vm["distribution"].values() if _is_number(d)),
-        "ui_kr_colspan": 9 if mid else 8,
+        "ui_detail_colspan": 4 if mid else 3,  # lineage cell: the columns right of "actual"
     }
 
 

@@ -127,7 +127,7 @@ def describe_where(where: Mapping[str, object]) -> str:
     parts = []
     for col, cond in where.items():
         if isinstance(cond, list):
-            parts.append(f"{col} in {cond}")
+            parts.append(f"{col} in ({', '.join(map(str, cond))})")
         elif isinstance(cond, dict):
             times = cond.get("times")
             for op, operand in cond.items():

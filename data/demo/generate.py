@@ -508,7 +508,7 @@ def add_deal(world: World, person: Person, customer: str | None, region: str, pr
         "id": f"OPP-{len(world.deals) + 1:06d}", "owner": person.id, "customer": customer,
         "product": product_label(product, engaged), "region": region, "stage": stage,
         "amount": deal_amount(product, TEAM[person.team], person, cross_sell),
-        "engaged": engaged, "closed": closed if stage != "open" else None, "cross_sell": cross_sell,
+        "engaged": engaged, "closed": closed if stage != "Open" else None, "cross_sell": cross_sell,
     })
 
 

@@ -1,0 +1,86 @@
+"""Who receives which scorecard: people their own, team leads their team's, executives the company's.
+
+Routing only ever pairs a recipient with a scorecard inside their scope, and refuses addresses and
+names that could smuggle extra mail headers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message: one recipient, one scorecard."""
+
+    recipient_id: str
+    recipient_name: str
+    email: str
+    tier: str
+    owner_id: str
+    owner_name: str
+    path: str  # scorecard path relative to the quarter folder, without extension
+    reason: str  # own / team_lead / executive
+
+    @property
+    def key(self) -> str:
+        return f"{self.email.lower()}|{self.path}"
+
+
+def header_safe(text: str) -> bool:
+    """No CR, LF or other control characters that could start a new header."""
+    return not any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
+
+
+def valid_email(address: str) -> bool:
+    return bool(_EMAIL.match(address)) and header_safe(address) and len(address) <= 254
+
+
+def route(
+    cards: list[dict],
+    people: pd.DataFrame,
+    teams: pd.DataFrame,
+    executives: list[str],
+) -> tuple[list[Delivery], list[str]]:
+    """Deliveries for the given scorecards, and the reasons some could not be addressed."""
+    by_id = {str(r["person_id"]): r for r in people.to_dict("records")}
+    leads = {}
+    if "lead_id" in teams.columns:
+        leads = {str(t): str(lead) for t, lead in zip(teams["team_id"], teams["lead_id"]) if pd.notna(lead)}
+    out: list[Delivery] = []
+    skipped: list[str] = []
+    for card in cards:
+        tier, owner = card["tier"], str(card["owner_id"])
+        if tier == "person":
+            recipients = [(owner, "own")]
+        elif tier == "team":
+            recipients = [(leads[owner], "team_lead")] if owner in leads else []
+            if not recipients:
+                skipped.append(f"team {owner}: no team lead in the teams export")
+        else:
+            recipients = [(str(e), "executive") for e in executives]
+        for pid, reason in recipients:
+            person = by_id.get(pid)
+            if person is None:
+                skipped.append(f"{pid}: not in the people directory")
+                continue
+            email = _text(person.get("email"))
+            name = _text(person.get("person_name")) or pid
+            if not valid_email(email):
+                skipped.append(f"{pid}: no usable email address ({email!r})")
+                continue
+            if not header_safe(name):
+                skipped.append(f"{pid}: name holds line breaks or control characters")
+                continue
+            out.append(Delivery(pid, name, email, tier, owner, card["owner_name"], card["path"], reason))
+    return out, skipped
+
+
+def _text(value: object) -> str:
+    return "" if value is None or pd.isna(value) else str(value).strip()
