@@ -173,6 +173,52 @@ def send(
 
 
 @app.command()
+def serve(
+    workspace: Path = WorkspaceOpt,
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: the config's output)."),
+    send: bool = typer.Option(False, "--send", help="Email the scorecards after each scheduled run."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
+) -> None:
+    """Run the flow on its quarter-end schedule (and accept manual runs) until stopped."""
+    from flows.config_io import load_workspace
+
+    try:
+        ws, ws_dir = load_workspace(workspace)
+    except InputError as exc:
+        report_problems(exc.problems, str(workspace))
+        raise typer.Exit(EXIT_INPUT) from None
+    from flows.settings import apply_defaults
+
+    apply_defaults()
+    from flows import serve as serving
+
+    cron = serving.cron_for(ws)
+    try:
+        with serving.api_server() as url:
+            console.out.print(f"serving okr-quarterly-report/{serving.DEPLOYMENT}: cron '{cron}' "
+                              f"({ws.timezone}), next runs {', '.join(next_runs(cron, ws.timezone))}", markup=False)
+            console.out.print(f"  Prefect API {url}; manual run: prefect deployment run "
+                              f"'okr-quarterly-report/{serving.DEPLOYMENT}'; stop with Ctrl-C", markup=False)
+            serving.serve(ws, ws_dir, str(out) if out else None, send)
+    except KeyboardInterrupt:
+        console.err.print("stopped", markup=False)
+    except Exception as exc:  # noqa: BLE001
+        _fail_unexpected(exc, debug)
+
+
+def next_runs(cron: str, tz: str, n: int = 2) -> list[str]:
+    """The next fire times as the server will compute them."""
+    from datetime import datetime
+
+    from prefect.server.schemas.schedules import CronSchedule
+
+    import asyncio
+
+    dates = asyncio.run(CronSchedule(cron=cron, timezone=tz).get_dates(n=n, start=datetime.now().astimezone()))
+    return [d.strftime("%Y-%m-%d %H:%M %Z") for d in dates]
+
+
+@app.command()
 def validate(
     workspace: Path = WorkspaceOpt,
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),

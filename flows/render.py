@@ -108,7 +108,7 @@ def format_number(value: Any, unit: str, locale: str, currency: str = "CNY") -> 
         return format_decimal(value, "#,##0.##", locale=loc) + text["ratio_suffix"]
     if unit == "currency" and _CURRENCY_CODE.match(currency or ""):
         if abs(value) >= 1_000_000:  # full digits would not fit a table column
-            return format_compact_currency(value, currency, locale=loc, fraction_digits=2)
+            return format_compact_currency(value, currency, locale=loc, fraction_digits=1)
         if abs(value) >= 1000:
             return format_currency(value, currency, "¤#,##0", locale=loc, currency_digits=False)
         return format_currency(value, currency, locale=loc)

@@ -213,6 +213,10 @@ class Workspace(Strict):
     currency: str = "USD"
     output: str = "out"
     executives: list[str] = Field(default_factory=list)
+    schedule_cron: str | None = Field(
+        None, description="cron line for scheduled runs; default: 06:00 on the first day of each fiscal quarter"
+    )
+    schedule_hour: int = Field(6, ge=0, le=23)
     status_bands: StatusBands = StatusBands()
     sources: dict[str, Source]
     metrics: dict[str, MetricDef]

@@ -34,8 +34,6 @@ OUT = HERE / "exports"
 DATA_START = datetime(2017, 1, 1)
 CRM_LIVE = datetime(2016, 10, 1)  # the CRM's first records: the pipeline is warm by DATA_START
 DATA_END = datetime(2018, 4, 1)  # exclusive
-FY_START = datetime(2017, 4, 1)
-BASELINE_DATE = datetime(2017, 3, 31)
 XLSX_STAMP = datetime(2018, 4, 2, 9, 0, 0)
 DOMAIN = "xinghe.example.cn"
 COMPANY_ID = "xinghe"
@@ -117,27 +115,42 @@ class Team:
     headcount: tuple[int, int, int, int, int]  # sales on 2017-01-01, 03-31, 06-30, 09-30, 2018-03-31
 
 
+# fmt: off
 TEAMS = [
     Team("east", "华东大区", "East China", ("SH", "JS", "ZJ", "AH", "FJ", "JX", "SD"),
-         1.05, 1.15, 0.06, 2.1, datetime(2017, 7, 15), (5, 5, 7, 10, 10)),
+         lead_mult=1.05, deal_mult=1.15, quality=0.06, trainings_per_month=2.1,
+         crm_cleanup=datetime(2017, 7, 15), headcount=(5, 5, 7, 10, 10)),
     Team("south", "华南大区", "South China", ("GD", "GX", "HI"),
-         1.0, 1.05, 0.03, 1.6, datetime(2017, 10, 9), (3, 4, 7, 10, 11)),
+         lead_mult=1.0, deal_mult=1.05, quality=0.03, trainings_per_month=1.6,
+         crm_cleanup=datetime(2017, 10, 9), headcount=(3, 4, 7, 10, 11)),
     Team("north", "华北大区", "North China", ("BJ", "TJ", "HE", "SX", "NM", "LN", "JL", "HL"),
-         0.95, 1.2, 0.0, 1.2, datetime(2018, 1, 15), (4, 4, 6, 8, 9)),
+         lead_mult=0.95, deal_mult=1.2, quality=0.0, trainings_per_month=1.2,
+         crm_cleanup=datetime(2018, 1, 15), headcount=(4, 4, 6, 8, 9)),
     Team("southwest", "西南大区", "Southwest China", ("SC", "CQ", "GZ", "YN", "XZ"),
-         0.9, 0.9, -0.03, 2.4, datetime(2017, 8, 1), (2, 3, 5, 8, 8)),
+         lead_mult=0.9, deal_mult=0.9, quality=-0.03, trainings_per_month=2.4,
+         crm_cleanup=datetime(2017, 8, 1), headcount=(2, 3, 5, 8, 8)),
     Team("central", "华中大区", "Central China", ("HB", "HA", "HN"),
-         0.9, 0.95, -0.06, 0.8, None, (3, 3, 4, 5, 6)),
+         lead_mult=0.9, deal_mult=0.95, quality=-0.06, trainings_per_month=0.8,
+         crm_cleanup=None, headcount=(3, 3, 4, 5, 6)),
     Team("northwest", "西北大区", "Northwest China", ("SN", "GS", "QH", "NX", "XJ"),
-         0.8, 0.85, -0.04, 1.0, datetime(2017, 11, 1), (2, 2, 4, 6, 6)),
+         lead_mult=0.8, deal_mult=0.85, quality=-0.04, trainings_per_month=1.0,
+         crm_cleanup=datetime(2017, 11, 1), headcount=(2, 2, 4, 6, 6)),
     Team("channel", "渠道分销部", "Channel & Distribution", (),
-         0.7, 1.7, 0.02, 1.8, datetime(2017, 9, 1), (3, 3, 5, 8, 8)),
+         lead_mult=0.7, deal_mult=1.7, quality=0.02, trainings_per_month=1.8,
+         crm_cleanup=datetime(2017, 9, 1), headcount=(3, 3, 5, 8, 8)),
     Team("ecommerce", "电商与电话销售部", "E-commerce & Inside Sales", (),
-         1.5, 0.45, 0.0, 2.0, datetime(2017, 6, 15), (2, 3, 7, 12, 13)),
+         lead_mult=1.5, deal_mult=0.45, quality=0.0, trainings_per_month=2.0,
+         crm_cleanup=datetime(2017, 6, 15), headcount=(2, 3, 7, 12, 13)),
 ]
+# fmt: on
 TEAM = {t.id: t for t in TEAMS}
-HEADCOUNT_DATES = [datetime(2017, 1, 1), datetime(2017, 3, 31), datetime(2017, 6, 30),
-                   datetime(2017, 9, 30), datetime(2018, 3, 31)]
+HEADCOUNT_DATES = [
+    datetime(2017, 1, 1),
+    datetime(2017, 3, 31),
+    datetime(2017, 6, 30),
+    datetime(2017, 9, 30),
+    datetime(2018, 3, 31),
+]
 
 ROLE_LABELS = {"sales": "销售", "team_lead": "团队负责人", "executive": "高管"}
 
@@ -165,8 +178,12 @@ SIGNUP_SOURCES = [("Website", 0.45), ("Search Ads", 0.25), ("Trade Show", 0.15),
 
 HOLIDAYS = set()
 for _a, _b in [
-    ("2017-01-27", "2017-02-02"), ("2017-04-02", "2017-04-04"), ("2017-04-29", "2017-05-01"),
-    ("2017-05-28", "2017-05-30"), ("2017-10-01", "2017-10-08"), ("2017-12-30", "2018-01-01"),
+    ("2017-01-27", "2017-02-02"),
+    ("2017-04-02", "2017-04-04"),
+    ("2017-04-29", "2017-05-01"),
+    ("2017-05-28", "2017-05-30"),
+    ("2017-10-01", "2017-10-08"),
+    ("2017-12-30", "2018-01-01"),
     ("2018-02-15", "2018-02-21"),
 ]:
     _d = date.fromisoformat(_a)
@@ -175,44 +192,214 @@ for _a, _b in [
         _d += timedelta(days=1)
 
 SURNAMES = [
-    ("王", "wang", 9), ("李", "li", 9), ("张", "zhang", 8), ("刘", "liu", 7), ("陈", "chen", 6),
-    ("杨", "yang", 4), ("黄", "huang", 3), ("赵", "zhao", 3), ("吴", "wu", 3), ("周", "zhou", 3),
-    ("徐", "xu", 2), ("孙", "sun", 2), ("马", "ma", 2), ("朱", "zhu", 2), ("胡", "hu", 2),
-    ("郭", "guo", 2), ("何", "he", 2), ("高", "gao", 2), ("林", "lin", 2), ("罗", "luo", 2),
-    ("郑", "zheng", 1), ("梁", "liang", 1), ("谢", "xie", 1), ("宋", "song", 1), ("唐", "tang", 1),
-    ("韩", "han", 1), ("冯", "feng", 1), ("邓", "deng", 1), ("曹", "cao", 1), ("彭", "peng", 1),
-    ("曾", "zeng", 1), ("肖", "xiao", 1), ("田", "tian", 1), ("董", "dong", 1), ("潘", "pan", 1),
-    ("袁", "yuan", 1), ("蒋", "jiang", 1), ("蔡", "cai", 1), ("余", "yu", 1), ("杜", "du", 1),
-    ("叶", "ye", 1), ("程", "cheng", 1), ("魏", "wei", 1), ("苏", "su", 1), ("吕", "lv", 1),
-    ("丁", "ding", 1), ("沈", "shen", 1), ("姚", "yao", 1), ("卢", "lu", 1), ("钟", "zhong", 1),
-    ("崔", "cui", 1), ("谭", "tan", 1), ("范", "fan", 1), ("廖", "liao", 1), ("石", "shi", 1),
-    ("金", "jin", 1), ("贾", "jia", 1), ("夏", "xia", 1), ("方", "fang", 1), ("白", "bai", 1),
-    ("邹", "zou", 1), ("孟", "meng", 1), ("熊", "xiong", 1), ("秦", "qin", 1), ("邱", "qiu", 1),
-    ("薛", "xue", 1), ("雷", "lei", 1), ("侯", "hou", 1), ("龙", "long", 1), ("陶", "tao", 1),
+    ("王", "wang", 9),
+    ("李", "li", 9),
+    ("张", "zhang", 8),
+    ("刘", "liu", 7),
+    ("陈", "chen", 6),
+    ("杨", "yang", 4),
+    ("黄", "huang", 3),
+    ("赵", "zhao", 3),
+    ("吴", "wu", 3),
+    ("周", "zhou", 3),
+    ("徐", "xu", 2),
+    ("孙", "sun", 2),
+    ("马", "ma", 2),
+    ("朱", "zhu", 2),
+    ("胡", "hu", 2),
+    ("郭", "guo", 2),
+    ("何", "he", 2),
+    ("高", "gao", 2),
+    ("林", "lin", 2),
+    ("罗", "luo", 2),
+    ("郑", "zheng", 1),
+    ("梁", "liang", 1),
+    ("谢", "xie", 1),
+    ("宋", "song", 1),
+    ("唐", "tang", 1),
+    ("韩", "han", 1),
+    ("冯", "feng", 1),
+    ("邓", "deng", 1),
+    ("曹", "cao", 1),
+    ("彭", "peng", 1),
+    ("曾", "zeng", 1),
+    ("肖", "xiao", 1),
+    ("田", "tian", 1),
+    ("董", "dong", 1),
+    ("潘", "pan", 1),
+    ("袁", "yuan", 1),
+    ("蒋", "jiang", 1),
+    ("蔡", "cai", 1),
+    ("余", "yu", 1),
+    ("杜", "du", 1),
+    ("叶", "ye", 1),
+    ("程", "cheng", 1),
+    ("魏", "wei", 1),
+    ("苏", "su", 1),
+    ("吕", "lv", 1),
+    ("丁", "ding", 1),
+    ("沈", "shen", 1),
+    ("姚", "yao", 1),
+    ("卢", "lu", 1),
+    ("钟", "zhong", 1),
+    ("崔", "cui", 1),
+    ("谭", "tan", 1),
+    ("范", "fan", 1),
+    ("廖", "liao", 1),
+    ("石", "shi", 1),
+    ("金", "jin", 1),
+    ("贾", "jia", 1),
+    ("夏", "xia", 1),
+    ("方", "fang", 1),
+    ("白", "bai", 1),
+    ("邹", "zou", 1),
+    ("孟", "meng", 1),
+    ("熊", "xiong", 1),
+    ("秦", "qin", 1),
+    ("邱", "qiu", 1),
+    ("薛", "xue", 1),
+    ("雷", "lei", 1),
+    ("侯", "hou", 1),
+    ("龙", "long", 1),
+    ("陶", "tao", 1),
 ]
 GIVEN = [
-    ("伟", "wei"), ("芳", "fang"), ("娜", "na"), ("敏", "min"), ("静", "jing"), ("丽", "li"),
-    ("强", "qiang"), ("磊", "lei"), ("军", "jun"), ("洋", "yang"), ("勇", "yong"), ("艳", "yan"),
-    ("杰", "jie"), ("娟", "juan"), ("涛", "tao"), ("明", "ming"), ("超", "chao"), ("秀", "xiu"),
-    ("霞", "xia"), ("平", "ping"), ("刚", "gang"), ("英", "ying"), ("华", "hua"), ("玲", "ling"),
-    ("文", "wen"), ("辉", "hui"), ("鑫", "xin"), ("宇", "yu"), ("浩", "hao"), ("婷", "ting"),
-    ("雪", "xue"), ("琳", "lin"), ("晨", "chen"), ("欣", "xin"), ("佳", "jia"), ("怡", "yi"),
-    ("思", "si"), ("博", "bo"), ("睿", "rui"), ("悦", "yue"), ("凯", "kai"), ("鹏", "peng"),
-    ("飞", "fei"), ("斌", "bin"), ("燕", "yan"), ("建", "jian"), ("志", "zhi"), ("海", "hai"),
-    ("峰", "feng"), ("嘉", "jia"), ("梦", "meng"), ("雨", "yu"), ("晓", "xiao"), ("俊", "jun"),
-    ("颖", "ying"), ("轩", "xuan"), ("泽", "ze"), ("诗", "shi"), ("瑶", "yao"), ("倩", "qian"),
-    ("宁", "ning"), ("彤", "tong"), ("阳", "yang"), ("志", "zhi"), ("国", "guo"), ("立", "li"),
+    ("伟", "wei"),
+    ("芳", "fang"),
+    ("娜", "na"),
+    ("敏", "min"),
+    ("静", "jing"),
+    ("丽", "li"),
+    ("强", "qiang"),
+    ("磊", "lei"),
+    ("军", "jun"),
+    ("洋", "yang"),
+    ("勇", "yong"),
+    ("艳", "yan"),
+    ("杰", "jie"),
+    ("娟", "juan"),
+    ("涛", "tao"),
+    ("明", "ming"),
+    ("超", "chao"),
+    ("秀", "xiu"),
+    ("霞", "xia"),
+    ("平", "ping"),
+    ("刚", "gang"),
+    ("英", "ying"),
+    ("华", "hua"),
+    ("玲", "ling"),
+    ("文", "wen"),
+    ("辉", "hui"),
+    ("鑫", "xin"),
+    ("宇", "yu"),
+    ("浩", "hao"),
+    ("婷", "ting"),
+    ("雪", "xue"),
+    ("琳", "lin"),
+    ("晨", "chen"),
+    ("欣", "xin"),
+    ("佳", "jia"),
+    ("怡", "yi"),
+    ("思", "si"),
+    ("博", "bo"),
+    ("睿", "rui"),
+    ("悦", "yue"),
+    ("凯", "kai"),
+    ("鹏", "peng"),
+    ("飞", "fei"),
+    ("斌", "bin"),
+    ("燕", "yan"),
+    ("建", "jian"),
+    ("志", "zhi"),
+    ("海", "hai"),
+    ("峰", "feng"),
+    ("嘉", "jia"),
+    ("梦", "meng"),
+    ("雨", "yu"),
+    ("晓", "xiao"),
+    ("俊", "jun"),
+    ("颖", "ying"),
+    ("轩", "xuan"),
+    ("泽", "ze"),
+    ("诗", "shi"),
+    ("瑶", "yao"),
+    ("倩", "qian"),
+    ("宁", "ning"),
+    ("彤", "tong"),
+    ("阳", "yang"),
+    ("志", "zhi"),
+    ("国", "guo"),
+    ("立", "li"),
 ]
-COMPANY_WORDS = ["恒远", "华信", "博创", "金桥", "瑞丰", "天成", "盛达", "宏图", "联创", "鼎力",
-                 "万通", "汇智", "锦程", "明德", "润华", "远航", "同辉", "嘉禾", "中盈", "启明",
-                 "永信", "安捷", "德润", "海纳", "凌云", "正泰", "合力", "众邦", "新源", "广和"]
-INDUSTRIES = ["精密制造", "物流", "医疗器械", "电子", "食品", "建材", "化工", "纺织", "汽车零部件",
-              "连锁零售", "教育科技", "能源", "物业服务", "国际贸易", "包装", "环保科技", "冷链",
-              "农业科技", "家居", "机电设备"]
+COMPANY_WORDS = [
+    "恒远",
+    "华信",
+    "博创",
+    "金桥",
+    "瑞丰",
+    "天成",
+    "盛达",
+    "宏图",
+    "联创",
+    "鼎力",
+    "万通",
+    "汇智",
+    "锦程",
+    "明德",
+    "润华",
+    "远航",
+    "同辉",
+    "嘉禾",
+    "中盈",
+    "启明",
+    "永信",
+    "安捷",
+    "德润",
+    "海纳",
+    "凌云",
+    "正泰",
+    "合力",
+    "众邦",
+    "新源",
+    "广和",
+]
+INDUSTRIES = [
+    "精密制造",
+    "物流",
+    "医疗器械",
+    "电子",
+    "食品",
+    "建材",
+    "化工",
+    "纺织",
+    "汽车零部件",
+    "连锁零售",
+    "教育科技",
+    "能源",
+    "物业服务",
+    "国际贸易",
+    "包装",
+    "环保科技",
+    "冷链",
+    "农业科技",
+    "家居",
+    "机电设备",
+]
+DISTRIBUTOR_TRADES = ["科技", "贸易", "电子", "信息"]
 DISTRIBUTOR_WORDS = ["信达", "科通", "华讯", "联合", "宏达", "捷通", "智联", "优品", "诚信", "佳源"]
 
-TRAINING_TOPICS = ["客户需求挖掘", "产品演示技巧", "报价与谈判", "CRM 录入规范", "渠道政策解读",
-                   "售后跟进与续约", "线索评分与分级", "竞品对比分析", "大客户拜访策略", "电话销售话术"]
+TRAINING_TOPICS = [
+    "客户需求挖掘",
+    "产品演示技巧",
+    "报价与谈判",
+    "CRM 录入规范",
+    "渠道政策解读",
+    "售后跟进与续约",
+    "线索评分与分级",
+    "竞品对比分析",
+    "大客户拜访策略",
+    "电话销售话术",
+]
 
 TRADE_EVENTS = [  # id, name, first day, days, host region
     ("EV1701", "上海国际智能硬件展 2017", date(2017, 3, 8), 3, "SH"),
@@ -290,12 +477,15 @@ def fmt(t: datetime | None, pattern: str = ISO) -> str:
     return "" if t is None else t.strftime(pattern)
 
 
-def quarter_start(t: datetime) -> datetime:
-    return datetime(t.year, 3 * ((t.month - 1) // 3) + 1, 1)
-
-
-QUARTERS = [datetime(2016, 10, 1), datetime(2017, 1, 1), datetime(2017, 4, 1), datetime(2017, 7, 1), datetime(2017, 10, 1),
-            datetime(2018, 1, 1), DATA_END]
+QUARTERS = [
+    datetime(2016, 10, 1),
+    datetime(2017, 1, 1),
+    datetime(2017, 4, 1),
+    datetime(2017, 7, 1),
+    datetime(2017, 10, 1),
+    datetime(2018, 1, 1),
+    DATA_END,
+]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -440,8 +630,14 @@ def build_people(world: World) -> None:
     # a few people leave; each is replaced about a month later
     salespeople = [p for p in world.people if p.role == "sales"]
     leavers = [salespeople[i] for i in (2, 9, 17, 26, 34, 41)]
-    leave_dates = [datetime(2017, 2, 24), datetime(2017, 5, 26), datetime(2017, 8, 11),
-                   datetime(2017, 10, 20), datetime(2017, 12, 29), datetime(2018, 2, 9)]
+    leave_dates = [
+        datetime(2017, 2, 24),
+        datetime(2017, 5, 26),
+        datetime(2017, 8, 11),
+        datetime(2017, 10, 20),
+        datetime(2017, 12, 29),
+        datetime(2018, 2, 9),
+    ]
     for person, leave in zip(leavers, leave_dates):
         if person.start >= leave - timedelta(days=60):
             leave = person.start + timedelta(days=120)
@@ -451,8 +647,9 @@ def build_people(world: World) -> None:
             start += timedelta(days=1)
         if start < DATA_END and person.team not in ("central", "north"):
             name, email = next(titles)
-            world.people.append(Person(new_id(), name, email, person.team, "sales", person.manager,
-                                       person.region, start))
+            world.people.append(
+                Person(new_id(), name, email, person.team, "sales", person.manager, person.region, start)
+            )
     # personal traits
     for p in world.people:
         team = TEAM.get(p.team)
@@ -460,7 +657,9 @@ def build_people(world: World) -> None:
         p.quality = float(np.clip(rng.beta(2.2, 2.2) + shift, 0.02, 0.98))
         p.lead_share = float(rng.lognormal(0.0, 0.22))
         p.responsiveness = float(rng.lognormal(math.log(4.0), 0.55))
-        p.after_hours = float(np.clip(rng.beta(2.0, 4.0) + (0.35 if p.team == "ecommerce" else 0.0), 0.0, 0.95))
+        p.after_hours = float(
+            np.clip(rng.beta(2.0, 4.0) + (0.35 if p.team == "ecommerce" else 0.0), 0.0, 0.95)
+        )
         p.demo_speed = float(rng.lognormal(math.log(11.0), 0.5))
         p.newsletter_ctr = float(np.clip(rng.lognormal(math.log(0.10), 0.35), 0.03, 0.35))
         p.newsletter_pull = float(np.clip(rng.lognormal(math.log(0.17), 0.45), 0.03, 0.55))
@@ -479,8 +678,17 @@ def new_customer(world: World, owner: Person, region: str, first: datetime) -> s
     cid = f"C{len(world.customers) + 1:05d}"
     city = REGION[region][4]
     name = f"{city}{pick(COMPANY_WORDS)}{pick(INDUSTRIES)}{'股份' if rng.random() < 0.2 else ''}有限公司"
-    world.customers.append({"id": cid, "name": name, "owner": owner.id, "owners": [(first, owner.id)],
-                            "region": region, "first": first, "product": None})
+    world.customers.append(
+        {
+            "id": cid,
+            "name": name,
+            "owner": owner.id,
+            "owners": [(first, owner.id)],
+            "region": region,
+            "first": first,
+            "product": None,
+        }
+    )
     return cid
 
 
@@ -502,18 +710,42 @@ def product_label(product: tuple, when: datetime) -> str:
     return product[0]
 
 
-def add_deal(world: World, person: Person, customer: str | None, region: str, product: tuple,
-             engaged: datetime, closed: datetime | None, stage: str, cross_sell: bool) -> None:
-    world.deals.append({
-        "id": f"OPP-{len(world.deals) + 1:06d}", "owner": person.id, "customer": customer,
-        "product": product_label(product, engaged), "region": region, "stage": stage,
-        "amount": deal_amount(product, TEAM[person.team], person, cross_sell),
-        "engaged": engaged, "closed": closed if stage != "Open" else None, "cross_sell": cross_sell,
-    })
+def add_deal(
+    world: World,
+    person: Person,
+    customer: str | None,
+    region: str,
+    product: tuple,
+    engaged: datetime,
+    closed: datetime | None,
+    stage: str,
+    cross_sell: bool,
+) -> None:
+    world.deals.append(
+        {
+            "id": f"OPP-{len(world.deals) + 1:06d}",
+            "owner": person.id,
+            "customer": customer,
+            "product": product_label(product, engaged),
+            "region": region,
+            "stage": stage,
+            "amount": deal_amount(product, TEAM[person.team], person, cross_sell),
+            "engaged": engaged,
+            "closed": closed if stage != "Open" else None,
+            "cross_sell": cross_sell,
+        }
+    )
 
 
-def touch(world: World, person: Person, lead_id: str | None, customer: str | None, kind: str,
-          when: datetime, advanced: bool) -> None:
+def touch(
+    world: World,
+    person: Person,
+    lead_id: str | None,
+    customer: str | None,
+    kind: str,
+    when: datetime,
+    advanced: bool,
+) -> None:
     if when >= DATA_END or not person.active(when):
         return
     q = person.quality
@@ -575,8 +807,16 @@ def simulate_lead(world: World, person: Person, created: datetime) -> None:
                 closed = lost_at
     for stage, when, flag in history:
         world.stages.append((lead_id, person.id, stage, when, flag))
-    world.leads.append({"id": lead_id, "owner": person.id, "region": region, "source": source,
-                        "created": created, "closed": closed})
+    world.leads.append(
+        {
+            "id": lead_id,
+            "owner": person.id,
+            "region": region,
+            "source": source,
+            "created": created,
+            "closed": closed,
+        }
+    )
 
     # the touches that moved (or did not move) the lead along
     stage_times = [h[1] for h in history]
@@ -588,7 +828,7 @@ def simulate_lead(world: World, person: Person, created: datetime) -> None:
         elif stage == "MQL":
             kinds = ["Call" if rng.random() < 0.5 else "Email" for _ in range(rng.poisson(0.6))]
         elif stage == "SQL":
-            kinds = (["Demo" if rng.random() < 0.5 else "Meeting"] if rng.random() < 0.9 else [])
+            kinds = ["Demo" if rng.random() < 0.5 else "Meeting"] if rng.random() < 0.9 else []
             kinds += ["Meeting" for _ in range(rng.poisson(0.25))]
         else:
             kinds = []
@@ -626,7 +866,14 @@ def build_leads(world: World) -> None:
     renumber = {world.leads[i]["id"]: f"L{k + 1:06d}" for k, i in enumerate(order)}
     world.leads = [dict(world.leads[i], id=renumber[world.leads[i]["id"]]) for i in order]
     world.stages = sorted(((renumber[s[0]],) + s[1:] for s in world.stages), key=lambda s: (s[3], s[0]))
-    world.activities = [(a[0], renumber.get(a[1], a[1]) if a[1] else "",) + a[2:] for a in world.activities]
+    world.activities = [
+        (
+            a[0],
+            renumber.get(a[1], a[1]) if a[1] else "",
+        )
+        + a[2:]
+        for a in world.activities
+    ]
 
 
 def owner_at(customer: dict, t: datetime) -> str:
@@ -781,8 +1028,13 @@ def build_complaints(world: World) -> None:
                     else:
                         p_solution = 0.03 + 0.14 * owner.care + 0.03 * trend(opened)
                         r = rng.random()
-                        resolution = ("Solution provided" if r < p_solution
-                                      else "Workaround" if r < p_solution + 0.55 else "No fix")
+                        resolution = (
+                            "Solution provided"
+                            if r < p_solution
+                            else "Workaround"
+                            if r < p_solution + 0.55
+                            else "No fix"
+                        )
                 world.complaints.append((owner.id, c["id"], opened, resolved, resolution))
             t += timedelta(days=float(rng.exponential(150.0)))
     world.complaints.sort(key=lambda x: x[2])
@@ -808,13 +1060,19 @@ def build_surveys(world: World) -> None:
         else:
             fx = int(np.clip(round(rng.normal(3.7 + owner.feature_bias + 0.3 * tq, 0.9)), 1, 5))
             other = int(np.clip(round(rng.normal(3.6, 0.8)), 1, 5))
-        world.surveys.append((
-            owner.id, d["customer"], answered, fx, other,
-            yes_no(0.5 + 0.25 * owner.care + 0.05 * tq),  # wants add-on Y
-            yes_no(0.66 + 0.26 * owner.care + 0.04 * tq),  # satisfied
-            yes_no(0.6 + 0.3 * owner.quality + 0.05 * tq),  # rep efficient
-            yes_no(0.32 + 0.33 * owner.care + 0.1 * tq),  # identified a need
-        ))
+        world.surveys.append(
+            (
+                owner.id,
+                d["customer"],
+                answered,
+                fx,
+                other,
+                yes_no(0.5 + 0.25 * owner.care + 0.05 * tq),  # wants add-on Y
+                yes_no(0.66 + 0.26 * owner.care + 0.04 * tq),  # satisfied
+                yes_no(0.6 + 0.3 * owner.quality + 0.05 * tq),  # rep efficient
+                yes_no(0.32 + 0.33 * owner.care + 0.1 * tq),  # identified a need
+            )
+        )
     world.surveys.sort(key=lambda s: s[2])
 
 
@@ -839,13 +1097,16 @@ def build_distributors(world: World) -> None:
             joined = work_time_on(m + timedelta(days=int(rng.integers(0, (nxt - m).days))))
             region = pick(opened_regions(joined))
             city = REGION[region][4]
-            world.distributors.append({
-                "id": f"D{len(world.distributors) + 1:04d}",
-                "name": f"{city}{pick(DISTRIBUTOR_WORDS)}{pick(['科技', '贸易', '电子', '信息'])}有限公司",
-                "region": region, "joined": joined.replace(hour=0, minute=0, second=0),
-                "target": round(float(rng.lognormal(math.log(120000), 0.5)), -3),
-                "strength": float(rng.normal(0.0, 0.12)),
-            })
+            world.distributors.append(
+                {
+                    "id": f"D{len(world.distributors) + 1:04d}",
+                    "name": f"{city}{pick(DISTRIBUTOR_WORDS)}{pick(DISTRIBUTOR_TRADES)}有限公司",
+                    "region": region,
+                    "joined": joined.replace(hour=0, minute=0, second=0),
+                    "target": round(float(rng.lognormal(math.log(120000), 0.5)), -3),
+                    "strength": float(rng.normal(0.0, 0.12)),
+                }
+            )
     for d in world.distributors:
         for m in months:
             if m <= d["joined"]:
@@ -869,7 +1130,9 @@ def build_newsletters_and_visits(world: World) -> None:
             day += timedelta(days=1)
         while day < DATA_END and p.active(day):
             if day.date() not in HOLIDAYS:
-                sent = datetime.combine(day.date(), time(10, 0)) + timedelta(seconds=int(rng.integers(0, 5400)))
+                sent = datetime.combine(day.date(), time(10, 0)) + timedelta(
+                    seconds=int(rng.integers(0, 5400))
+                )
                 won = sum(1 for c in world.customers if c["owner"] == p.id and c["first"] <= sent)
                 recipients = int(180 + 25 * won + rng.integers(0, 120))
                 ctr = p.newsletter_ctr * float(rng.lognormal(0.0, 0.25))
@@ -903,11 +1166,11 @@ def build_newsletters_and_visits(world: World) -> None:
 
 def build_trainings(world: World) -> None:
     for team in TEAMS:
-        for m in month_starts(DATA_START, DATA_END):
-            nxt = datetime(m.year + (m.month == 12), m.month % 12 + 1, 1)
-            rate = team.trainings_per_month * (0.8 + 0.4 * trend(m))
-            for _ in range(rng.poisson(rate)):
-                day = m + timedelta(days=int(rng.integers(0, (nxt - m).days)))
+        for qs, qe in zip(QUARTERS[1:-1], QUARTERS[2:]):
+            rate = team.trainings_per_month * (0.8 + 0.4 * trend(qs))
+            # every team holds at least one session a quarter
+            for _ in range(max(1, rng.poisson(3 * rate))):
+                day = qs + timedelta(days=int(rng.integers(0, (qe - qs).days)))
                 day = next_work_morning(day.replace(hour=14))
                 world.trainings.append((team.id, day.replace(minute=0, second=0), pick(TRAINING_TOPICS)))
     world.trainings.sort(key=lambda t: (t[1], t[0]))
@@ -927,8 +1190,17 @@ def build_events(world: World) -> None:
             for k in range(stay):
                 day = start + timedelta(days=offset + k)
                 s = p.event_skill * (0.8 + 0.2 * p.ramp(day))
-                world.events.append((ev_id, name, p.id, day, int(rng.poisson(20 * s)),
-                                     int(rng.poisson(4 * s)), int(rng.poisson(60 * s))))
+                world.events.append(
+                    (
+                        ev_id,
+                        name,
+                        p.id,
+                        day,
+                        int(rng.poisson(20 * s)),
+                        int(rng.poisson(4 * s)),
+                        int(rng.poisson(60 * s)),
+                    )
+                )
 
 
 def build_world() -> World:
@@ -961,8 +1233,14 @@ def write_csv(name: str, header: list[str], rows, encoding: str = "utf-8", newli
         writer.writerows(rows)
 
 
-def write_xlsx(name: str, sheet: str, header: list[str], rows, formats: dict[int, str] | None = None,
-               widths: dict[int, int] | None = None) -> None:
+def write_xlsx(
+    name: str,
+    sheet: str,
+    header: list[str],
+    rows,
+    formats: dict[int, str] | None = None,
+    widths: dict[int, int] | None = None,
+) -> None:
     wb = Workbook()
     ws = wb.active
     ws.title = sheet
@@ -992,8 +1270,11 @@ def stable_zip(raw: bytes) -> bytes:
         for info in src.infolist():
             data = src.read(info.filename)
             if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                              rb"\g<1>" + stamp + rb"\g<2>", data)
+                data = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                    rb"\g<1>" + stamp + rb"\g<2>",
+                    data,
+                )
             member = zipfile.ZipInfo(info.filename, date_time=XLSX_STAMP.timetuple()[:6])
             member.compress_type = zipfile.ZIP_DEFLATED
             member.external_attr = 0o644 << 16
@@ -1003,17 +1284,36 @@ def stable_zip(raw: bytes) -> bytes:
 
 def write_people(world: World) -> None:
     header = ["工号", "姓名", "邮箱", "团队", "角色", "上级", "省份", "入职日期", "离职日期"]
-    rows = [(p.id, p.name, p.email, TEAM[p.team].name_zh if p.team else "", ROLE_LABELS[p.role],
-             p.manager, p.region, p.start, p.end) for p in world.people]
-    write_xlsx("people.xlsx", "员工名册", header, rows, {8: "yyyy-mm-dd", 9: "yyyy-mm-dd"},
-               {1: 9, 2: 10, 3: 30, 4: 18, 5: 12, 6: 9, 7: 7, 8: 12, 9: 12})
+    rows = [
+        (
+            p.id,
+            p.name,
+            p.email,
+            TEAM[p.team].name_zh if p.team else "",
+            ROLE_LABELS[p.role],
+            p.manager,
+            p.region,
+            p.start,
+            p.end,
+        )
+        for p in world.people
+    ]
+    write_xlsx(
+        "people.xlsx",
+        "员工名册",
+        header,
+        rows,
+        {8: "yyyy-mm-dd", 9: "yyyy-mm-dd"},
+        {1: 9, 2: 10, 3: 30, 4: 18, 5: 12, 6: 9, 7: 7, 8: 12, 9: 12},
+    )
 
 
 def write_teams(world: World) -> None:
     leads = {p.team: p.id for p in world.people if p.role == "team_lead"}
     rows = [(t.id, t.name_zh, t.name_en, leads[t.id]) for t in TEAMS]
-    write_xlsx("teams.xlsx", "teams", ["Team ID", "团队名称", "Team Name", "负责人工号"], rows,
-               widths={2: 18, 3: 26})
+    write_xlsx(
+        "teams.xlsx", "teams", ["Team ID", "团队名称", "Team Name", "负责人工号"], rows, widths={2: 18, 3: 26}
+    )
 
 
 def write_regions(world: World) -> None:
@@ -1024,8 +1324,17 @@ def write_regions(world: World) -> None:
 def write_leads(world: World) -> None:
     short = {r[0]: r[2] for r in REGIONS}
     header = ["线索编号", "负责人工号", "省份", "来源", "创建时间", "关闭时间"]
-    rows = [(x["id"], x["owner"], short[x["region"]], x["source"], fmt(x["created"], LEADS_FORMAT),
-             fmt(x["closed"], LEADS_FORMAT)) for x in world.leads]
+    rows = [
+        (
+            x["id"],
+            x["owner"],
+            short[x["region"]],
+            x["source"],
+            fmt(x["created"], LEADS_FORMAT),
+            fmt(x["closed"], LEADS_FORMAT),
+        )
+        for x in world.leads
+    ]
     write_csv("leads.csv", header, rows, encoding="gb18030", newline="\r\n")
 
 
@@ -1036,17 +1345,47 @@ def write_lead_stages(world: World) -> None:
 
 
 def write_activities(world: World) -> None:
-    header = ["Activity ID", "Assigned To", "Lead ID", "Account ID", "Activity Type", "Result", "Activity Date"]
+    header = [
+        "Activity ID",
+        "Assigned To",
+        "Lead ID",
+        "Account ID",
+        "Activity Type",
+        "Result",
+        "Activity Date",
+    ]
     rows = [(a[0], a[1], a[2], a[3], a[4], a[5], fmt(a[6])) for a in world.activities]
     write_csv("activities.csv", header, rows, encoding="utf-8-sig")
 
 
 def write_deals(world: World) -> None:
-    header = ["Opportunity ID", "Opportunity Owner", "Account ID", "Product", "Region", "Stage",
-              "Amount (CNY)", "Engaged Date", "Close Date", "Cross-sell"]
-    rows = [(d["id"], d["owner"], d["customer"] or "", d["product"], d["region"], d["stage"],
-             f"{d['amount']:.2f}", fmt(d["engaged"]), fmt(d["closed"]), "Yes" if d["cross_sell"] else "No")
-            for d in world.deals]
+    header = [
+        "Opportunity ID",
+        "Opportunity Owner",
+        "Account ID",
+        "Product",
+        "Region",
+        "Stage",
+        "Amount (CNY)",
+        "Engaged Date",
+        "Close Date",
+        "Cross-sell",
+    ]
+    rows = [
+        (
+            d["id"],
+            d["owner"],
+            d["customer"] or "",
+            d["product"],
+            d["region"],
+            d["stage"],
+            f"{d['amount']:.2f}",
+            fmt(d["engaged"]),
+            fmt(d["closed"]),
+            "Yes" if d["cross_sell"] else "No",
+        )
+        for d in world.deals
+    ]
     write_csv("deals.csv", header, rows)
 
 
@@ -1058,8 +1397,10 @@ def write_customers(world: World) -> None:
 
 def write_enquiries(world: World) -> None:
     header = ["Enquiry No", "Assigned Rep", "Received", "First Reply"]
-    rows = [(f"ENQ{i + 1:05d}", e[0], fmt(e[1], ENQUIRY_FORMAT), fmt(e[2], ENQUIRY_FORMAT))
-            for i, e in enumerate(world.enquiries)]
+    rows = [
+        (f"ENQ{i + 1:05d}", e[0], fmt(e[1], ENQUIRY_FORMAT), fmt(e[2], ENQUIRY_FORMAT))
+        for i, e in enumerate(world.enquiries)
+    ]
     write_csv("enquiries.csv", header, rows)
 
 
@@ -1071,20 +1412,26 @@ def write_signups(world: World) -> None:
 
 def write_complaints(world: World) -> None:
     header = ["Ticket ID", "Assignee", "Account ID", "Opened", "Resolved", "Resolution"]
-    rows = [(f"TK{i + 1:05d}", c[0], c[1], fmt(c[2]), fmt(c[3]), c[4]) for i, c in enumerate(world.complaints)]
+    rows = [
+        (f"TK{i + 1:05d}", c[0], c[1], fmt(c[2]), fmt(c[3]), c[4]) for i, c in enumerate(world.complaints)
+    ]
     write_csv("complaints.csv", header, rows)
 
 
 def write_distributors(world: World) -> None:
     header = ["Partner ID", "Partner Name", "Channel Team", "Region", "Joined Date"]
-    rows = [(d["id"], d["name"], "channel", d["region"], fmt(d["joined"], ISO_DAY)) for d in world.distributors]
+    rows = [
+        (d["id"], d["name"], "channel", d["region"], fmt(d["joined"], ISO_DAY)) for d in world.distributors
+    ]
     write_csv("distributors.csv", header, rows)
 
 
 def write_distributor_sales(world: World) -> None:
     header = ["Partner ID", "Channel Team", "Month", "Sales (CNY)", "Target (CNY)", "Commission (CNY)"]
-    rows = [(r[0], "channel", fmt(r[1], ISO_DAY), f"{r[2]:.2f}", f"{r[3]:.2f}", f"{r[4]:.2f}")
-            for r in world.distributor_sales]
+    rows = [
+        (r[0], "channel", fmt(r[1], ISO_DAY), f"{r[2]:.2f}", f"{r[3]:.2f}", f"{r[4]:.2f}")
+        for r in world.distributor_sales
+    ]
     write_csv("distributor_sales.csv", header, rows)
 
 
@@ -1101,36 +1448,59 @@ def write_web_visits(world: World) -> None:
 
 
 def write_surveys(world: World) -> None:
-    header = ["Response ID", "Salesperson", "Account ID", "Submitted At", "Feature X Score",
-              "Best Other Feature Score", "Wants Add-on Y", "Satisfied", "Rep Efficient", "Identified Need"]
+    header = [
+        "Response ID",
+        "Salesperson",
+        "Account ID",
+        "Submitted At",
+        "Feature X Score",
+        "Best Other Feature Score",
+        "Wants Add-on Y",
+        "Satisfied",
+        "Rep Efficient",
+        "Identified Need",
+    ]
     rows = [(f"SV{i + 1:05d}", s[0], s[1], fmt(s[2])) + s[3:] for i, s in enumerate(world.surveys)]
     write_csv("surveys.csv", header, rows)
 
 
 def write_training_log(world: World) -> None:
     rows = [(f"TR{i + 1:04d}", TEAM[t[0]].name_zh, t[1], t[2]) for i, t in enumerate(world.trainings)]
-    write_xlsx("training_log.xlsx", "培训记录", ["培训编号", "团队", "日期", "主题"], rows,
-               {3: "yyyy-mm-dd hh:mm"}, {2: 18, 3: 18, 4: 20})
+    write_xlsx(
+        "training_log.xlsx",
+        "培训记录",
+        ["培训编号", "团队", "日期", "主题"],
+        rows,
+        {3: "yyyy-mm-dd hh:mm"},
+        {2: 18, 3: 18, 4: 20},
+    )
 
 
 def write_trade_events(world: World) -> None:
     header = ["展会编号", "展会名称", "工号", "参展日期", "产品演示", "洽谈会议", "获取联系人"]
-    write_xlsx("trade_events.xlsx", "展会记录", header, world.events, {4: "yyyy-mm-dd"},
-               {2: 30, 4: 12})
+    write_xlsx("trade_events.xlsx", "展会记录", header, world.events, {4: "yyyy-mm-dd"}, {2: 30, 4: 12})
 
 
 def write_okr_plan(world: World) -> None:
     from okr_plan import PLAN_HEADER, plan_rows  # the plan's wording lives in its own module
 
-    write_xlsx("okr_plan.xlsx", "plan", PLAN_HEADER, plan_rows(COMPANY_ID), widths={4: 40, 5: 30, 8: 50, 9: 36})
+    write_xlsx(
+        "okr_plan.xlsx", "plan", PLAN_HEADER, plan_rows(COMPANY_ID), widths={4: 40, 5: 30, 8: 50, 9: 36}
+    )
 
 
 def write_checkins(world: World) -> None:
     from okr_plan import checkin_rows
 
     rows = checkin_rows(world, rng)
-    write_xlsx("checkins.xlsx", "checkins", ["KR编号", "负责人", "日期", "数值", "信心指数", "备注"], rows,
-               {3: "yyyy-mm-dd"}, {3: 12, 6: 50})
+    write_xlsx(
+        "checkins.xlsx",
+        "checkins",
+        ["KR编号", "负责人", "日期", "数值", "信心指数", "备注"],
+        rows,
+        {3: "yyyy-mm-dd"},
+        {3: 12, 6: 50},
+    )
 
 
 def main() -> None:
