@@ -208,11 +208,10 @@ def serve(
 
 def next_runs(cron: str, tz: str, n: int = 2) -> list[str]:
     """The next fire times as the server will compute them."""
+    import asyncio
     from datetime import datetime
 
     from prefect.server.schemas.schedules import CronSchedule
-
-    import asyncio
 
     dates = asyncio.run(CronSchedule(cron=cron, timezone=tz).get_dates(n=n, start=datetime.now().astimezone()))
     return [d.strftime("%Y-%m-%d %H:%M %Z") for d in dates]
