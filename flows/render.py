@@ -7,6 +7,7 @@ exports can never reach CSS, a URL or the file system.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import mimetypes
 import multiprocessing
@@ -284,7 +285,7 @@ def prepare_scorecard(vm: Mapping[str, Any]) -> dict[str, Any]:
         "links": {"index": safe_href(vm["links"]["index"]), "pdf": safe_href(vm["links"]["pdf"], ".pdf")},
         "ui_distribution": _distribution(vm["distribution"]),
         "ui_distribution_total": sum(d for d in vm["distribution"].values() if _is_number(d)),
-        "ui_detail_colspan": 4 if mid else 3,  # lineage cell: the columns right of "actual"
+        "ui_detail_colspan": 5 if mid else 4,  # lineage cell: the columns right of "target"
     }
 
 
@@ -374,15 +375,16 @@ def _write_pdf(html: str, pdf_path: str) -> float:
         _init_worker()
     started = time.perf_counter()
     target = Path(pdf_path)
-    target.parent.mkdir(parents=True, exist_ok=True)
     partial_file = target.with_name(f".{target.name}.{os.getpid()}.part")
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         # No base_url: relative links stay relative in the PDF and no local path leaks into it.
         document = HTML(string=html, url_fetcher=_WORKER["fetcher"])
         document.write_pdf(partial_file, font_config=_WORKER["font_config"], cache=_WORKER["cache"])
         os.replace(partial_file, target)
     except Exception as exc:
-        partial_file.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            partial_file.unlink(missing_ok=True)
         raise RuntimeError(f"PDF rendering failed for {pdf_path}: {type(exc).__name__}: {exc}") from exc
     return time.perf_counter() - started
 

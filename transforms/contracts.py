@@ -93,6 +93,7 @@ CONTRACTS: dict[str, Contract] = {
                 "region_id": _c("str", required=False),
                 "source": _c("str", required=False),
                 "created_at": _c("datetime", nullable=False),
+                "closed_at": _c("datetime", required=False),
             },
             key=("lead_id",),
             description="Leads as assigned to a salesperson.",

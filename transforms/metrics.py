@@ -216,7 +216,8 @@ class Engine:
         keys: list[tuple[str, str | None]] = []
         if "person_id" in df.columns and table != "people":
             keys.append(("person", "person_id"))
-        keys.append(("team", TEAM_COL))
+        if TEAM_COL in df.columns:
+            keys.append(("team", TEAM_COL))
         keys.append(("company", None))
         return keys
 
@@ -282,19 +283,23 @@ class Engine:
             value = value.reindex(idx)
             if zero:
                 value = value.fillna(0.0)
+            value = value.where(idx.isin(present[tier]))
             filled.append((tier, value, count.reindex(idx).fillna(0)))
         return _frame(filled)
 
     def _first_seen(self, d: cfg.DistinctMetric, period: Period) -> pd.DataFrame:
+        if d.time is None:
+            raise MetricError(f"first_seen on table {d.table!r} needs a 'time' column")
+        self._column(d.table, d.time)
         df = self.table(d.table)
         rows = df[where_mask(df, d.where, d.table) & (df[d.time] < period.end).fillna(False)]
-        lo = self._window(d.window, period) or period.start
+        lo = self._window(d.window, period)
         parts = []
         for tier, key in self._keys(d.table):
             sub = rows if key is None else rows[rows[key].notna()]
             by = [d.column] if key is None else [sub[key].astype(str), d.column]
             first = sub.groupby(by, sort=False)[d.time].min()
-            new = first[first >= lo]
+            new = first if lo is None else first[first >= lo]
             if key is None:
                 value = pd.Series([float(len(new))], index=[self.org.company_id])
                 count = pd.Series([len(new)], index=[self.org.company_id])
@@ -446,8 +451,9 @@ class Engine:
 
 def _same_length(base: Period, like: Period) -> Period:
     """The comparison period cut to the same elapsed length as a (possibly partial) current period."""
-    full = like.quarter.period() if like.quarter is not None else like
-    if like.end >= full.end:
+    months = 3 if like.kind == "quarter" else 1
+    full_end = like.start + pd.DateOffset(months=months)
+    if like.end >= full_end:
         return base
     elapsed = like.end - like.start
     return Period(base.start, min(base.end, base.start + elapsed), base.kind, base.label, base.quarter)

@@ -32,7 +32,9 @@ def owners_for(pattern: str, tier: str, org: Org, quarter: Quarter) -> list[str]
         return people["person_id"].astype(str).tolist()
     if pattern.startswith("team:"):
         return people.loc[people["team_id"] == pattern[5:], "person_id"].astype(str).tolist()
-    if pattern.startswith("role:") and "role" in people.columns:
+    if pattern.startswith("role:"):
+        if "role" not in people.columns:
+            return []
         return people.loc[people["role"] == pattern[5:], "person_id"].astype(str).tolist()
     return [pattern]
 

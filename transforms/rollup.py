@@ -82,19 +82,21 @@ def value_rollup(
     parents = out[(out["rollup"] == "value") & out["rollup_from"].notna()]
     if parents.empty:
         return out, warnings
-    children = out.copy()
-    children["parent_owner_id"] = [
-        parent_owner(t, str(x), person_team, company_id) for t, x in zip(children["tier"], children["owner_id"])
-    ]
-    for i, p in parents.iterrows():
+    parent_of = pd.Series(
+        [parent_owner(t, str(x), person_team, company_id) for t, x in zip(out["tier"], out["owner_id"])],
+        index=out.index,
+    )
+    order = {"team": 0, "company": 1}
+    for i in sorted(parents.index, key=lambda j: order.get(out.at[j, "tier"], 2)):
+        p = out.loc[i]
         child_tier = {"company": "team", "team": "person"}[p["tier"]]
-        c = children[(children["tier"] == child_tier) & (children["kr_id"] == p["rollup_from"])]
+        mask = (out["tier"] == child_tier) & (out["kr_id"] == p["rollup_from"])
         if p["tier"] == "team":
-            c = c[c["parent_owner_id"] == p["owner_id"]]
+            mask &= parent_of == p["owner_id"]
+        c = out[mask]
         if c.empty:
             continue
-        actual = c["actual"].sum(min_count=1)
-        out.at[i, "actual"] = actual
+        out.at[i, "actual"] = c["actual"].sum(min_count=1)
         out.at[i, "rows"] = int(c["rows"].sum())
         out.at[i, "lineage_filter"] = f"sum of {len(c)} {child_tier} values of {p['rollup_from']}"
         child_target = float(c["target"].sum())

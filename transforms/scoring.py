@@ -31,9 +31,15 @@ def attainment(actual: pd.Series, baseline: pd.Series, target: pd.Series, direct
     met = np.where(lower_better, a <= t, a >= t)
     degenerate = span == 0
     out = out.where(~degenerate, pd.Series(np.where(met, 1.0, 0.0), index=a.index))
-    # "stay at least/at most": meeting the threshold is full marks even from a worse baseline
-    keep = direction.isin(["at_least", "at_most"]) & pd.Series(met, index=a.index)
-    out = out.where(~keep, out.clip(lower=1.0))
+    # "stay at least/at most": meeting the threshold is full marks even from a worse baseline; missing it
+    # from a baseline that was already on the good side is a lost threshold, graded 0 (no linear scale
+    # exists between a good baseline and a threshold that was broken).
+    threshold = direction.isin(["at_least", "at_most"])
+    met_s = pd.Series(met, index=a.index)
+    out = out.where(~(threshold & met_s), out.clip(lower=1.0).fillna(1.0))
+    good_baseline = np.where(lower_better, b <= t, b >= t) & b.notna().to_numpy()
+    fallback = threshold & ~met_s & pd.Series(good_baseline, index=a.index)
+    out = out.where(~fallback, 0.0)
     return out.where(a.notna())
 
 

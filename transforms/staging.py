@@ -17,7 +17,7 @@ from transforms.problems import Problem
 
 TRUE = {"true", "yes", "y", "1", "是", "t", "x", "done", "✓"}
 FALSE = {"false", "no", "n", "0", "否", "f", ""}
-_TZ = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+_TZ = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})$")
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _MAX_REPORTED = 20
 
@@ -100,7 +100,7 @@ def cast(s: pd.Series, spec: Col, source: Source, workspace_tz: str) -> tuple[pd
             num = num.where(~frac)
         return num.astype("float64"), list(s[bad].items())
     if spec.dtype == "bool":
-        low = s.where(~blank).astype("string").str.strip().str.lower()
+        low = s.where(~blank).map(_to_text, na_action="ignore").astype("string").str.lower()
         val = pd.Series(pd.NA, index=s.index, dtype="boolean")
         val[low.isin(TRUE).fillna(False)] = True
         val[low.isin(FALSE - {""}).fillna(False)] = False
@@ -131,8 +131,9 @@ def _dates(s: pd.Series, blank: pd.Series, source: Source, workspace_tz: str):
     values = s.where(~blank)
     is_dt = values.map(lambda v: isinstance(v, (pd.Timestamp, np.datetime64)) or hasattr(v, "isoformat"))
     if is_dt.any():
-        out[is_dt] = pd.to_datetime(values[is_dt].map(lambda v: pd.Timestamp(v).tz_localize(None)
-                                                      if pd.Timestamp(v).tzinfo else pd.Timestamp(v)))
+        cells = pd.to_datetime(values[is_dt].map(lambda v: pd.Timestamp(v).tz_localize(None)
+                                                 if pd.Timestamp(v).tzinfo else pd.Timestamp(v)))
+        out[is_dt] = _to_workspace_tz(cells, source.timezone or workspace_tz, workspace_tz)
     rest = values[~is_dt & ~blank]
     if len(rest):
         is_num = rest.map(lambda v: isinstance(v, (int, float)) or bool(re.fullmatch(r"\d{4,5}(\.\d+)?", str(v))))
@@ -163,8 +164,13 @@ def _parse_text_dates(text: pd.Series, source: Source, workspace_tz: str) -> pd.
             parsed = pd.to_datetime(naive, errors="coerce", dayfirst=True, format="mixed")
         else:
             parsed = pd.to_datetime(naive, errors="coerce", format="ISO8601")
-        if source_tz != workspace_tz:
-            parsed = parsed.dt.tz_localize(source_tz, ambiguous="NaT", nonexistent="NaT")
-            parsed = parsed.dt.tz_convert(workspace_tz).dt.tz_localize(None)
-        out[naive.index] = parsed
+        out[naive.index] = _to_workspace_tz(parsed, source_tz, workspace_tz)
     return out
+
+
+def _to_workspace_tz(naive: pd.Series, source_tz: str, workspace_tz: str) -> pd.Series:
+    """Naive local times of the source's zone as naive times of the workspace's zone."""
+    if source_tz == workspace_tz:
+        return naive
+    aware = naive.dt.tz_localize(source_tz, ambiguous="NaT", nonexistent="NaT")
+    return aware.dt.tz_convert(workspace_tz).dt.tz_localize(None)

@@ -449,6 +449,14 @@ def next_work_morning(t: datetime) -> datetime:
     return d
 
 
+def settle(t: datetime) -> datetime:
+    """t itself in office hours, otherwise a random moment early on the next working morning."""
+    moved = next_work_morning(t)
+    if moved == t:
+        return t
+    return moved + timedelta(seconds=int(rng.integers(0, 3 * 3600)))
+
+
 def work_time_on(day: datetime) -> datetime:
     """A random moment in office hours of the given day."""
     return datetime.combine(day.date(), time(9, 0)) + timedelta(seconds=int(rng.integers(0, 9 * 3600)))
@@ -759,7 +767,7 @@ def touch(
 def spread(start: datetime, stop: datetime, n: int) -> list[datetime]:
     """n office-hour moments between start and stop (stop may be earlier: then right after start)."""
     span = max((stop - start).total_seconds(), 3600.0)
-    return sorted(next_work_morning(start + timedelta(seconds=float(rng.uniform(0, span)))) for _ in range(n))
+    return sorted(settle(start + timedelta(seconds=float(rng.uniform(0, span)))) for _ in range(n))
 
 
 def simulate_lead(world: World, person: Person, created: datetime) -> None:
@@ -866,14 +874,14 @@ def build_leads(world: World) -> None:
     renumber = {world.leads[i]["id"]: f"L{k + 1:06d}" for k, i in enumerate(order)}
     world.leads = [dict(world.leads[i], id=renumber[world.leads[i]["id"]]) for i in order]
     world.stages = sorted(((renumber[s[0]],) + s[1:] for s in world.stages), key=lambda s: (s[3], s[0]))
-    world.activities = [
-        (
-            a[0],
-            renumber.get(a[1], a[1]) if a[1] else "",
-        )
-        + a[2:]
-        for a in world.activities
-    ]
+    world.activities = [(a[0], renumber[a[1]]) + a[2:] for a in world.activities]
+    # customers are numbered in the order of their first purchase
+    world.customers.sort(key=lambda c: (c["first"], c["id"]))
+    new_ids = {c["id"]: f"C{k + 1:05d}" for k, c in enumerate(world.customers)}
+    for c in world.customers:
+        c["id"] = new_ids[c["id"]]
+    for d in world.deals:
+        d["customer"] = new_ids.get(d["customer"]) if d["customer"] else None
 
 
 def owner_at(customer: dict, t: datetime) -> str:
@@ -984,7 +992,7 @@ def build_signups(world: World) -> None:
         weights.setdefault(t.id, 1.0)
     labels = [s[0] for s in SIGNUP_SOURCES]
     for day in days(DATA_START, DATA_END):
-        lam = (3.5 + 5.0 * trend(day)) * (1.0 if day.weekday() < 5 else 0.5)
+        lam = (7.0 + 9.0 * trend(day)) * (1.0 if day.weekday() < 5 else 0.5)
         for _ in range(rng.poisson(lam)):
             signed = random_moment(day, 0.65)
             person = assignee(world, signed, weights)
@@ -998,7 +1006,7 @@ def build_signups(world: World) -> None:
             if rng.random() < 0.86:
                 median = person.demo_speed * (1.0 - 0.25 * trend(signed))
                 hours = float(rng.lognormal(math.log(median), 0.7))
-                demo = next_work_morning(signed + timedelta(seconds=int(hours * 3600)))
+                demo = settle(signed + timedelta(seconds=int(hours * 3600)))
                 if demo >= DATA_END:
                     demo = None
             world.signups.append((person.id, signed, demo, source))
@@ -1026,7 +1034,7 @@ def build_complaints(world: World) -> None:
                     if resolved >= DATA_END:
                         resolved, resolution = None, ""
                     else:
-                        p_solution = 0.03 + 0.14 * owner.care + 0.03 * trend(opened)
+                        p_solution = 0.04 + 0.16 * owner.care + 0.03 * trend(opened)
                         r = rng.random()
                         resolution = (
                             "Solution provided"
@@ -1048,7 +1056,7 @@ def yes_no(p: float, skip: float = 0.07) -> str:
 
 def build_surveys(world: World) -> None:
     for d in world.deals:
-        if d["stage"] != "Closed Won" or rng.random() > 0.6:
+        if d["stage"] != "Closed Won" or rng.random() > 0.8:
             continue
         answered = after(d["closed"], 10.0, 4.0)
         if not DATA_START <= answered < DATA_END:  # the survey tool went live with the data
@@ -1058,7 +1066,7 @@ def build_surveys(world: World) -> None:
         if rng.random() < 0.1:
             fx, other = "", ""
         else:
-            fx = int(np.clip(round(rng.normal(3.7 + owner.feature_bias + 0.3 * tq, 0.9)), 1, 5))
+            fx = int(np.clip(round(rng.normal(3.95 + owner.feature_bias + 0.3 * tq, 0.9)), 1, 5))
             other = int(np.clip(round(rng.normal(3.6, 0.8)), 1, 5))
         world.surveys.append(
             (
@@ -1492,7 +1500,7 @@ def write_okr_plan(world: World) -> None:
 def write_checkins(world: World) -> None:
     from okr_plan import checkin_rows
 
-    rows = checkin_rows(world, rng)
+    rows = checkin_rows(world, rng, [t.id for t in TEAMS])
     write_xlsx(
         "checkins.xlsx",
         "checkins",

@@ -1,0 +1,490 @@
+"""Scorecard rendering end to end: real Jinja, real WeasyPrint, real PDF tools; no mocks.
+
+The samples in tests/samples carry hostile text (markup, CSS url(), file and http URLs). The http
+URLs point at a server this module runs on 127.0.0.1, so "nothing was fetched" is checked, not assumed.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from html.parser import HTMLParser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import jinja2
+import pytest
+from pypdf import PdfReader
+from weasyprint import HTML
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from flows import render  # noqa: E402
+from flows.render import (  # noqa: E402
+    SafeFetcher,
+    format_number,
+    format_score,
+    jinja_env,
+    labels,
+    render_html,
+    render_index_html,
+    render_pdfs,
+    safe_href,
+    stylesheet_text,
+    templates_dir,
+)
+
+SAMPLES = Path(__file__).parent / "samples"
+CARDS = ["person_zh", "team_en", "company_zh"]
+DATA_PATHS = ("/img-from-data", "/css-from-data", "/frame", "/x")
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    hits: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+        self.hits.append(self.path)
+        body = b"body{}"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/css")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A real HTTP server on 127.0.0.1 that records every request it gets."""
+    handler = type("Recorder", (_Recorder,), {"hits": []})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd.server_address[1], handler.hits
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def load(name: str, port: int = 9) -> dict:
+    text = (SAMPLES / f"{name}.json").read_text(encoding="utf-8")
+    return json.loads(text.replace("__PORT__", str(port)))
+
+
+@pytest.fixture(scope="module")
+def rendered(server, tmp_path_factory):
+    """Every sample rendered once to HTML and PDF (in-process), shared by the checks below."""
+    port, _ = server
+    out = tmp_path_factory.mktemp("cards")
+    result, jobs = {}, []
+    for name in CARDS:
+        vm = load(name, port)
+        html = render_html(vm)
+        (out / f"{name}.html").write_text(html, encoding="utf-8")
+        jobs.append((html, str(out / f"{name}.pdf")))
+        result[name] = {"vm": vm, "html": html, "pdf": out / f"{name}.pdf"}
+    index_vm = load("index_zh", port)
+    index_html = render_index_html(index_vm)
+    jobs.append((index_html, str(out / "index.pdf")))
+    result["index"] = {"vm": index_vm, "html": index_html, "pdf": out / "index.pdf"}
+    seconds = render_pdfs(jobs, processes=1)
+    assert len(seconds) == len(jobs) and all(s > 0 for s in seconds)
+    return result
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.style_text: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag):
+        self._in_style = False
+
+    def handle_data(self, data):
+        if self._in_style:
+            self.style_text.append(data)
+
+
+def parse(html: str) -> _Tags:
+    parser = _Tags()
+    parser.feed(html)
+    return parser
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def pdf_pages(path: Path) -> list[str]:
+    return [page.extract_text() or "" for page in PdfReader(str(path)).pages]
+
+
+def kr_titles(vm: dict) -> list[str]:
+    return [kr["title"] for objective in vm["objectives"] for kr in objective["krs"]]
+
+
+def flatten_keys(tree: dict, prefix: str = "") -> set[str]:
+    keys = set()
+    for key, value in tree.items():
+        keys.add(prefix + key)
+        if isinstance(value, dict):
+            keys |= flatten_keys(value, f"{prefix}{key}.")
+    return keys
+
+
+# --------------------------------------------------------------------------- labels and formatting
+
+
+def test_both_locales_have_the_same_labels():
+    assert flatten_keys(labels("zh-CN")) == flatten_keys(labels("en"))
+    with pytest.raises(ValueError):
+        labels("fr")
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "locale", "expected"),
+    [
+        (0.153, "percent", "en", "15.3%"),
+        (0.153, "percent", "zh-CN", "15.3%"),
+        (1.23, "ratio", "en", "1.23x"),
+        (1.23, "ratio", "zh-CN", "1.23倍"),
+        (12000, "count", "en", "12,000"),
+        (498500, "currency", "zh-CN", "¥498,500"),
+        (26270000, "currency", "zh-CN", "¥2627万"),
+        (26270000, "currency", "en", "CN¥26.3M"),
+        (2.5, "days", "zh-CN", "2.5 天"),
+        (19.5, "hours", "en", "19.5 h"),
+        (None, "count", "zh-CN", "无数据"),
+        (None, "percent", "en", "no data"),
+        (float("nan"), "number", "en", "no data"),
+        ("12", "number", "en", "no data"),
+    ],
+)
+def test_format_number(value, unit, locale, expected):
+    assert format_number(value, unit, locale, "CNY") == expected
+
+
+def test_format_score():
+    assert format_score(0.73, "en") == "0.73"
+    assert format_score(0.7, "zh-CN") == "0.70"
+    assert format_score(None, "zh-CN") == "无数据"
+
+
+@pytest.mark.parametrize(
+    ("href", "suffix", "kept"),
+    [
+        ("people/p-0007.html", ".html", True),
+        ("../index.html", ".html", True),
+        ("company.pdf", ".pdf", True),
+        ("../../index.html", ".html", False),
+        ("people/../../secret.html", ".html", False),
+        ("/etc/p.html", ".html", False),
+        ("//evil.example/p.html", ".html", False),
+        ("javascript:alert(1)//.html", ".html", False),
+        ("https://evil.example/p.html", ".html", False),
+        ("file:///etc/passwd.pdf", ".pdf", False),
+        ("people/p 1.html", ".html", False),
+        ("people/p.pdf", ".html", False),
+        (None, ".html", False),
+    ],
+)
+def test_safe_href(href, suffix, kept):
+    assert safe_href(href, suffix) == (href if kept else None)
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+@pytest.mark.parametrize("name", CARDS + ["index"])
+def test_html_has_no_markup_or_css_from_data(rendered, name):
+    html = rendered[name]["html"]
+    doc = parse(html)
+    tags = {tag for tag, _ in doc.tags}
+    assert not tags & {"script", "img", "iframe", "svg", "link", "object", "embed"}
+    assert "&lt;script&gt;" in html or "&lt;img" in html or "&lt;svg" in html  # escaped, still visible
+    # The only CSS is the static stylesheet; the only style attributes are integer widths.
+    assert [t for t, _ in doc.tags].count("style") == 1
+    assert "".join(doc.style_text).strip() == stylesheet_text().strip()
+    styles = [attrs["style"] for _, attrs in doc.tags if "style" in attrs]
+    assert styles, "bars are expected"
+    assert all(re.fullmatch(r"(width|left): (100|[1-9]?[0-9])%", s) for s in styles), styles
+    assert not [a for _, a in doc.tags if a.get("rel")]
+    for _, attrs in doc.tags:
+        if "href" in attrs:
+            assert safe_href(attrs["href"], ".pdf" if attrs["href"].endswith(".pdf") else ".html")
+        for key in attrs:
+            assert not key.startswith("on"), key
+
+
+def test_unsafe_member_links_are_dropped_and_good_ones_kept(rendered):
+    hrefs = [a["href"] for _, a in parse(rendered["team_en"]["html"]).tags if "href" in a]
+    assert "../people/p-0007.html" in hrefs
+    assert "../index.html" in hrefs and "t-east1.pdf" in hrefs
+    for bad in ("javascript:alert(1)", "../../../etc/passwd.html", "https://evil.example/p.html"):
+        assert bad not in hrefs
+    index_hrefs = [a["href"] for _, a in parse(rendered["index"]["html"]).tags if "href" in a]
+    assert "people/p-0007.pdf" in index_hrefs and "company.html" in index_hrefs
+    assert "people/../../secret.html" not in index_hrefs
+    assert not [h for h in index_hrefs if ":" in h]
+
+
+def test_status_and_widths_cannot_be_steered_by_data():
+    vm = load("person_zh")
+    kr = vm["objectives"][0]["krs"][0]
+    kr["status"] = 'green" onmouseover="alert(1)'
+    kr["score_bar_pct"] = "100%; background: url(file:///etc/passwd)"
+    kr["trend"][0]["bar_pct"] = 1000
+    vm["objectives"][0]["status"] = "status-red x"
+    html = render_html(vm)
+    classes = " ".join(a.get("class") or "" for _, a in parse(html).tags)
+    assert set(re.findall(r"status-(\S+)", classes)) <= {"red", "yellow", "green", "no_data"}
+    assert "onmouseover" not in classes
+    assert "url(file" not in " ".join(a.get("style") or "" for _, a in parse(html).tags)
+    assert 'style="width: 100%"' in html
+
+
+def test_missing_view_model_key_fails_loudly():
+    vm = load("person_zh")
+    del vm["run_id"]
+    with pytest.raises(jinja2.UndefinedError):
+        render_html(vm)
+    vm = load("person_zh")
+    del vm["objectives"][0]["krs"][0]["lineage"]
+    with pytest.raises(jinja2.UndefinedError):
+        render_html(vm)
+
+
+def test_sections_follow_the_tier(rendered):
+    person = rendered["person_zh"]["html"]
+    team = rendered["team_en"]["html"]
+    assert 'class="heat"' not in person and 'class="members"' not in person
+    assert 'class="heat"' in team and 'class="members"' in team
+    assert labels("en")["pace"] in team  # mid-quarter card shows pace
+    assert labels("zh-CN")["pace"] not in person
+
+
+# --------------------------------------------------------------------------- PDF
+
+
+@pytest.mark.parametrize("name", CARDS)
+def test_pdf_text_has_owner_krs_and_page_numbers(rendered, name):
+    vm = rendered[name]["vm"]
+    pages = pdf_pages(rendered[name]["pdf"])
+    text = squash("".join(pages))
+    assert squash(vm["owner_name"]) in text
+    for title in kr_titles(vm):
+        assert squash(title) in text, title
+    words = labels(vm["locale"])
+    total = len(pages)
+    assert total >= 2
+    for number, page in enumerate(pages, start=1):
+        footer = squash(f"{words['page_pre']}{number}{words['page_mid']}{total}{words['page_post']}")
+        assert footer in squash(page), (number, footer)
+
+
+def test_pdf_has_chinese_and_english_titles(rendered):
+    text = squash("".join(pdf_pages(rendered["person_zh"]["pdf"])))
+    assert "每天完成2次潜在客户转化" in text
+    assert "Understandtheweeklynewsletter'seffectiveness" in text
+    index_text = squash("".join(pdf_pages(rendered["index"]["pdf"])))
+    assert squash("华东销售一部 East China Sales 1") in index_text
+
+
+def _embedded_fonts(pdf: Path) -> list[tuple[str, str]]:
+    out = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    fonts = []
+    for line in out.splitlines()[2:]:
+        tokens = line.split()
+        if len(tokens) >= 6:
+            fonts.append((tokens[0], tokens[-5]))  # name, "emb" column
+    return fonts
+
+
+@pytest.mark.skipif(not shutil.which("pdffonts"), reason="poppler-utils not installed")
+@pytest.mark.parametrize("name", CARDS)
+def test_cjk_font_is_embedded(rendered, name):
+    fonts = _embedded_fonts(rendered[name]["pdf"])
+    cjk = [(n, emb) for n, emb in fonts if re.search(r"Noto.?Sans.?CJK|WenQuanYi|WenQuanYi.?Micro", n)]
+    assert cjk, fonts
+    assert all(emb == "yes" for _, emb in cjk)
+
+
+@pytest.mark.skipif(not shutil.which("pdftoppm"), reason="poppler-utils not installed")
+def test_first_page_rasterises(rendered, tmp_path):
+    from PIL import Image
+
+    pdf = rendered["team_en"]["pdf"]
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
+        check=True,
+    )
+    (png,) = tmp_path.glob("page*.png")
+    with Image.open(png) as image:
+        assert image.width > 400 and image.height > 600
+        grey = image.convert("L")
+        dark = sum(1 for value in grey.getdata() if value < 128)
+    assert dark > 2000  # header band, text and bars were drawn
+
+
+# --------------------------------------------------------------------------- no fetching
+
+
+def test_rendering_samples_makes_no_request(rendered, server):
+    port, hits = server
+    assert f"127.0.0.1:{port}" in rendered["team_en"]["html"]  # the payloads are really in there
+    assert not [h for h in hits if h.startswith(DATA_PATHS)]
+
+
+def test_default_fetcher_would_fetch_but_safe_fetcher_does_not(server, tmp_path):
+    """Positive control: the same raw markup does reach the server through WeasyPrint's default."""
+    port, hits = server
+    raw = (
+        f'<img src="http://127.0.0.1:{port}/control-%s">'
+        f'<p style="background: url(http://127.0.0.1:{port}/control-%s-css)">x</p>'
+    )
+    HTML(string=raw % ("default", "default")).write_pdf(tmp_path / "a.pdf")
+    assert "/control-default" in hits
+    HTML(string=raw % ("safe", "safe"), url_fetcher=SafeFetcher()).write_pdf(tmp_path / "b.pdf")
+    assert not [h for h in hits if h.startswith("/control-safe")]
+
+
+def embedded_files(pdf: Path) -> list[bytes]:
+    """Contents of files embedded in a PDF, as document attachments or attachment annotations."""
+    reader = PdfReader(str(pdf))
+    found = [data for datas in reader.attachments.values() for data in datas]
+    for page in reader.pages:
+        for annot in page.get("/Annots") or []:
+            annot = annot.get_object()
+            if annot.get("/Subtype") == "/FileAttachment":
+                found.append(annot["/FS"].get_object()["/EF"]["/F"].get_object().get_data())
+    return found
+
+
+def test_safe_fetcher_keeps_local_files_out_of_the_pdf(tmp_path):
+    raw = (
+        '<a rel="attachment" href="file:///etc/passwd">a</a>'
+        '<img src="file:///etc/passwd"><p style="background: url(file:///etc/hostname)">x</p>'
+    )
+    HTML(string=raw).write_pdf(tmp_path / "default.pdf")
+    leaked = embedded_files(tmp_path / "default.pdf")
+    assert any(b"root:" in data for data in leaked)  # control: the default fetcher embeds it
+    HTML(string=raw, url_fetcher=SafeFetcher()).write_pdf(tmp_path / "safe.pdf")
+    assert not any(b"root:" in data for data in embedded_files(tmp_path / "safe.pdf"))
+    assert b"root:" not in (tmp_path / "safe.pdf").read_bytes()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/x.png",
+        "https://example.com/x.png",
+        "ftp://example.com/x",
+        "file:///etc/passwd",
+        "file://localhost/etc/passwd",
+        "file://evil.example/share/x.css",
+        "file:///dev/zero",
+        "TEMPLATES/../../../etc/passwd",
+        "TEMPLATES/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        "TEMPLATES/",
+        "TEMPLATES/missing.css",
+        "javascript:alert(1)",
+    ],
+)
+def test_safe_fetcher_refuses(url):
+    url = url.replace("TEMPLATES", templates_dir().as_uri())
+    with pytest.raises(Exception):
+        SafeFetcher().fetch(url)
+
+
+def test_safe_fetcher_allows_template_files_and_data_urls():
+    fetcher = SafeFetcher()
+    response = fetcher.fetch((templates_dir() / "scorecard.css").as_uri())
+    try:
+        assert response.read().decode("utf-8") == stylesheet_text()
+        assert response.content_type == "text/css"
+    finally:
+        response.close()
+    data = fetcher.fetch("data:text/plain;base64,aGVsbG8=")
+    try:
+        assert data.read() == b"hello"
+    finally:
+        data.close()
+
+
+# --------------------------------------------------------------------------- process pool
+
+
+def test_render_pdfs_in_a_pool_reports_progress(tmp_path):
+    html = render_html(load("person_zh"))
+    jobs = [(html, str(tmp_path / "out" / f"card-{i}.pdf")) for i in range(5)]
+    seen: list[int] = []
+    seconds = render_pdfs(jobs, processes=2, progress=seen.append, chunk_size=2)
+    assert len(seconds) == 5 and all(s > 0 for s in seconds)
+    assert seen == sorted(seen) and seen[-1] == 5
+    for _, path in jobs:
+        assert Path(path).read_bytes().startswith(b"%PDF")
+    assert not list((tmp_path / "out").glob(".*part"))
+
+
+def test_render_pdfs_names_the_failing_file(tmp_path):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    with pytest.raises(RuntimeError, match="not-a-dir"):
+        render_pdfs([("<p>x</p>", str(blocker / "card.pdf"))], processes=1)
+
+
+def test_environment_is_reused_per_locale():
+    assert jinja_env("en") is jinja_env("en")
+    assert jinja_env("en") is not jinja_env("zh-CN")
+    assert render.templates_dir() == Path(str(templates_dir()))
+
+
+def test_samples_follow_the_view_model_contract():
+    """The samples are the contract other modules build against: same keys at every level."""
+    keys = None
+    for name in CARDS:
+        vm = load(name)
+        top = set(vm)
+        keys = keys or top
+        assert top == keys
+        for objective in vm["objectives"]:
+            assert set(objective) == {
+                "objective_id", "title", "score", "status", "weight", "aligned_to",
+                "aligned_children", "krs",
+            }
+            for kr in objective["krs"]:
+                assert set(kr) == {
+                    "kr_id", "title", "source", "metric", "unit", "direction", "baseline", "target",
+                    "actual", "attainment", "score", "score_bar_pct", "status", "expected_score",
+                    "trend", "lineage", "note",
+                }
+    assert keys == {
+        "locale", "currency", "company_name", "tier", "owner_id", "owner_name", "team_name",
+        "quarter_label", "period_text", "as_of", "is_mid_quarter", "elapsed_pct", "generated_at",
+        "run_id", "score", "status", "counts", "objectives", "members", "member_columns",
+        "distribution", "data_quality_notes", "kr_quality_notes", "links",
+    }
+    vm = load("team_en")
+    snapshot = copy.deepcopy(vm)
+    render_html(vm)
+    assert vm == snapshot  # rendering never mutates the caller's view model
