@@ -30,7 +30,15 @@ from transforms.calendar import Quarter, last_closed_quarter, parse_quarter
 from transforms.config import Workspace
 from transforms.problems import InputError, Problem
 from transforms.report import QuarterResults, build_teams, compute_quarter
-from transforms.scorecards import build_scorecards, index_model, kr_table, status_counts
+from transforms.scorecards import (
+    build_scorecards,
+    card_summaries,
+    index_model,
+    kr_table,
+    merge_scoped,
+    merge_scoped_table,
+    status_counts,
+)
 from transforms.validation import stage_workspace
 
 VOLATILE_KEYS = ("generated_at", "run_id")
@@ -111,13 +119,24 @@ def compute_results(ws: Workspace, tables: dict, quarter: Quarter, as_of: pd.Tim
 
 @task(cache_policy=NO_CACHE)
 def build_views(res: QuarterResults, ws: Workspace, tables: dict, locale: str, run_id: str,
-                generated_at: str, notes: list[str]) -> tuple[list[dict], dict, pd.DataFrame]:
-    """Scorecard view models, the index and the KR table."""
+                generated_at: str, notes: list[str]) -> tuple[list[dict], pd.DataFrame]:
+    """Scorecard view models and the KR table."""
     cards = build_scorecards(res, ws, tables, locale, generated_at, run_id, global_notes=notes)
-    company = next(c for c in cards if c["tier"] == "company") if cards else None
-    index = index_model(cards, res.quarter.label, cards[0]["period_text"] if cards else "", generated_at, run_id,
-                        locale, ws.currency, company["company_name"] if company else ws.company.name)
-    return cards, index, kr_table(res, _names(cards), locale)
+    return cards, kr_table(res, _names(cards), locale)
+
+
+@task(retries=2, retry_delay_seconds=[1, 4], cache_policy=NO_CACHE)
+def read_previous(previous: Path | None) -> tuple[dict, pd.DataFrame | None]:
+    """The last published manifest and KR table of the quarter (for scoped re-runs)."""
+    if previous is None or not (previous / "manifest.json").is_file():
+        return {}, None
+    manifest = json.loads((previous / "manifest.json").read_text(encoding="utf-8"))
+    table = previous / "kr_values.csv"
+    if not table.is_file():
+        return manifest, None
+    text_cols = {c: str for c in ("quarter", "tier", "owner_id", "owner_name", "team_id", "objective_id",
+                                  "objective_title", "parent_objective_id", "kr_id", "kr_title", "lineage")}
+    return manifest, pd.read_csv(table, dtype=text_cols, keep_default_na=False, na_values=[""])
 
 
 def _names(cards: list[dict]) -> dict:
@@ -312,7 +331,7 @@ def okr_report(
     if errors:
         return RunOutcome(False, problems=errors, quarter_label=q.label)
     generated = datetime.now(ZoneInfo(ws.timezone)).strftime("%Y-%m-%d %H:%M")
-    cards, index, kr = build_views(res, ws, tables, locale, run_id, generated, [str(w) for w in warnings])
+    cards, kr = build_views(res, ws, tables, locale, run_id, generated, [str(w) for w in warnings])
     seconds["transform"] = time.perf_counter() - t
 
     root = output_root(ws, ws_dir, out)
@@ -322,10 +341,18 @@ def okr_report(
         staging = pub.new_version(root, q.slug, run_id)
     except OSError as exc:
         return RunOutcome(False, problems=[Problem(str(root), f"a writable output folder ({exc.strerror})")])
+    in_scope = scope_owners(res, team, person)
+    old_manifest, old_kr = read_previous(previous) if in_scope is not None else ({}, None)
+    summaries = card_summaries(cards)
+    if in_scope is not None and old_manifest.get("cards") and old_kr is not None:
+        summaries = merge_scoped(old_manifest["cards"], summaries, in_scope)
+        kr = merge_scoped_table(old_kr, kr, in_scope)
+    index = index_model(summaries, q.label, f"{q.start:%Y-%m-%d} – {q.last_day:%Y-%m-%d}", generated, run_id,
+                        locale, ws.currency, next((c["owner_name"] for c in summaries if c["tier"] == "company"),
+                                                  ws.company.name))
     try:
         t = time.perf_counter()
-        rendered = render_scorecards(cards, index, staging, previous, scope_owners(res, team, person),
-                                     processes or DEFAULT_PROCESSES)
+        rendered = render_scorecards(cards, index, staging, previous, in_scope, processes or DEFAULT_PROCESSES)
         seconds["render"] = time.perf_counter() - t
         t = time.perf_counter()
         write_tables(kr, staging)
@@ -343,13 +370,13 @@ def okr_report(
             "started_at": started.isoformat(timespec="seconds"),
             "finished_at": finished.isoformat(timespec="seconds"),
             "inputs": inputs,
-            "counts": _card_counts(cards),
+            "counts": _card_counts(summaries),
             "rendered": rendered["rendered"],
             "reused": rendered["reused"],
             "kr_rows": int(len(kr)),
             "warnings": [str(w) for w in warnings],
             "scorecards": rendered["hashes"],
-            "cards": [{k: c[k] for k in ("tier", "owner_id", "owner_name", "path")} for c in cards],
+            "cards": summaries,
         }
         seconds["write"] = time.perf_counter() - t
         manifest["seconds"] = {k: round(v, 3) for k, v in seconds.items()}
@@ -367,7 +394,7 @@ def okr_report(
                                                                 "rendered", "reused", "parameters")})
     try:
         delivery = deliver_scorecards(
-            manifest["cards"], Path(folder), root, q.slug, q.label, index["company_name"], locale,
+            summaries, Path(folder), root, q.slug, q.label, index["company_name"], locale,
             res.org.people, build_teams(tables), ws.executives, team, person, send, resend, run_id,
             ws.mail.get("credentials_block"))
     except (mail.MailConfigError, ValueError) as exc:
@@ -381,7 +408,7 @@ def okr_report(
         folder=folder,
         company_score=None if company.empty or pd.isna(company["score"].iloc[0]) else float(company["score"].iloc[0]),
         company_status="" if company.empty else str(company["status"].iloc[0]),
-        cards=_card_counts(cards),
+        cards=_card_counts(summaries),
         rendered=rendered["rendered"],
         reused=rendered["reused"],
         kr_rows=int(len(kr)),

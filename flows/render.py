@@ -169,7 +169,7 @@ def jinja_env(locale: str) -> jinja2.Environment:
     )
     env.filters["num"] = partial(_num_filter, locale=locale)
     env.filters["score"] = partial(format_score, locale=locale)
-    env.filters["day"] = partial(format_day, locale=locale)
+    env.filters["date"] = partial(format_day, locale=locale)
     env.filters["pct"] = clamp_pct
     env.globals["L"] = text
     env.globals["css"] = Markup(stylesheet_text())
@@ -206,7 +206,13 @@ def _status(value: Any) -> str:
     return _one_of(value, STATUSES, "no_data")
 
 
+def _currency(value: Any) -> str:
+    """An ISO 4217 code or the default; anything else would reach babel as a symbol lookup."""
+    return value if isinstance(value, str) and _CURRENCY_CODE.match(value) else "CNY"
+
+
 def _prepare_kr(kr: Mapping[str, Any], mid_quarter: bool) -> dict[str, Any]:
+    """Fixed-set values, clamped widths, and pace (ahead/behind) only for mid-quarter runs."""
     expected = kr["expected_score"] if mid_quarter else None
     pace = None
     if _is_number(expected) and _is_number(kr["score"]):
@@ -229,6 +235,7 @@ def _prepare_kr(kr: Mapping[str, Any], mid_quarter: bool) -> dict[str, Any]:
 def _prepare_objective(
     objective: Mapping[str, Any], total_weight: float, mid_quarter: bool
 ) -> dict[str, Any]:
+    """Weights are shown as a share of the card's total so any weighting scale reads the same."""
     weight = objective["weight"]
     share = weight / total_weight if _is_number(weight) and total_weight > 0 else None
     children = [{**child, "status": _status(child["status"])} for child in objective["aligned_children"]]
@@ -243,6 +250,7 @@ def _prepare_objective(
 
 
 def _prepare_member(member: Mapping[str, Any], n_columns: int) -> dict[str, Any]:
+    """Exactly one heatmap cell per column, so a ragged row can never shift the grid."""
     cells = [{"score": c["score"], "status": _status(c["status"])} for c in member["cells"]]
     cells = cells[:n_columns] + [{"score": None, "status": "no_data"}] * (n_columns - len(cells))
     return {
@@ -277,14 +285,13 @@ def prepare_scorecard(vm: Mapping[str, Any]) -> dict[str, Any]:
         **vm,
         "tier": _one_of(vm["tier"], TIERS, "person"),
         "status": _status(vm["status"]),
-        "currency": vm["currency"] if _CURRENCY_CODE.match(vm["currency"] or "") else "CNY",
+        "currency": _currency(vm["currency"]),
         "elapsed_pct": clamp_pct(vm["elapsed_pct"]),
         "objectives": [_prepare_objective(o, total_weight, mid) for o in vm["objectives"]],
         "members": [_prepare_member(m, len(columns)) for m in vm["members"]],
         "member_columns": columns,
         "links": {"index": safe_href(vm["links"]["index"]), "pdf": safe_href(vm["links"]["pdf"], ".pdf")},
         "ui_distribution": _distribution(vm["distribution"]),
-        "ui_distribution_total": sum(d for d in vm["distribution"].values() if _is_number(d)),
         "ui_detail_colspan": 5 if mid else 4,  # lineage cell: the columns right of "target"
     }
 
@@ -390,6 +397,7 @@ def _write_pdf(html: str, pdf_path: str) -> float:
 
 
 def _write_chunk(chunk: Sequence[tuple[str, str]]) -> list[float]:
+    """Worker entry point: one IPC round trip for several PDFs."""
     return [_write_pdf(html, path) for html, path in chunk]
 
 
@@ -440,6 +448,7 @@ def render_pdfs(
 
 
 def _render_in_process(jobs: Sequence[tuple[str, str]], progress: Progress | None) -> list[float]:
+    """The processes=1 path: no pool start-up, exceptions surface with their own traceback."""
     seconds = []
     for html, path in jobs:
         seconds.append(_write_pdf(html, path))

@@ -274,6 +274,22 @@ def test_missing_view_model_key_fails_loudly():
         render_html(vm)
 
 
+def test_empty_card_and_ragged_heatmap_render(tmp_path):
+    person = load("person_zh")
+    person.update(objectives=[], data_quality_notes=[], kr_quality_notes=[], score=None, status="no_data")
+    html = render_html(person)
+    assert labels("zh-CN")["none"] in html and "无数据" in html
+    team = load("team_en")
+    team["members"][0]["cells"] = team["members"][0]["cells"][:2]  # fewer cells than columns
+    team["members"][1]["cells"] = team["members"][1]["cells"] * 3  # more cells than columns
+    html = render_html(team)
+    rows = re.findall(r"<tr>\s*<td class=\"rowhead\">.*?</tr>", html, flags=re.S)
+    assert len(rows) == len(team["members"])
+    assert {row.count('<td class="status-') for row in rows} == {len(team["member_columns"])}
+    seconds = render_pdfs([(render_html(person), str(tmp_path / "empty.pdf"))], processes=1)
+    assert len(seconds) == 1 and (tmp_path / "empty.pdf").stat().st_size > 1000
+
+
 def test_sections_follow_the_tier(rendered):
     person = rendered["person_zh"]["html"]
     team = rendered["team_en"]["html"]
@@ -412,7 +428,7 @@ def test_safe_fetcher_keeps_local_files_out_of_the_pdf(tmp_path):
 )
 def test_safe_fetcher_refuses(url):
     url = url.replace("TEMPLATES", templates_dir().as_uri())
-    with pytest.raises(Exception):
+    with pytest.raises(PermissionError):
         SafeFetcher().fetch(url)
 
 
@@ -459,31 +475,36 @@ def test_environment_is_reused_per_locale():
     assert render.templates_dir() == Path(str(templates_dir()))
 
 
+CARD_KEYS = set(
+    "locale currency company_name tier owner_id owner_name team_name quarter_label period_text as_of"
+    " is_mid_quarter elapsed_pct generated_at run_id score status counts objectives members"
+    " member_columns distribution data_quality_notes kr_quality_notes links".split()
+)
+OBJECTIVE_KEYS = set("objective_id title score status weight aligned_to aligned_children krs".split())
+KR_KEYS = set(
+    "kr_id title source metric unit direction baseline target actual attainment score score_bar_pct"
+    " status expected_score trend lineage note".split()
+)
+INDEX_ROW_KEYS = set("tier owner_id name team_name score status html_href pdf_href".split())
+
+
 def test_samples_follow_the_view_model_contract():
     """The samples are the contract other modules build against: same keys at every level."""
-    keys = None
     for name in CARDS:
         vm = load(name)
-        top = set(vm)
-        keys = keys or top
-        assert top == keys
+        assert set(vm) == CARD_KEYS
+        assert set(vm["counts"]) == {"krs", "computed", "manual", "no_data"}
+        assert set(vm["distribution"]) == {"red", "yellow", "green", "no_data"}
+        assert set(vm["links"]) == {"index", "pdf"}
         for objective in vm["objectives"]:
-            assert set(objective) == {
-                "objective_id", "title", "score", "status", "weight", "aligned_to",
-                "aligned_children", "krs",
-            }
+            assert set(objective) == OBJECTIVE_KEYS
             for kr in objective["krs"]:
-                assert set(kr) == {
-                    "kr_id", "title", "source", "metric", "unit", "direction", "baseline", "target",
-                    "actual", "attainment", "score", "score_bar_pct", "status", "expected_score",
-                    "trend", "lineage", "note",
-                }
-    assert keys == {
-        "locale", "currency", "company_name", "tier", "owner_id", "owner_name", "team_name",
-        "quarter_label", "period_text", "as_of", "is_mid_quarter", "elapsed_pct", "generated_at",
-        "run_id", "score", "status", "counts", "objectives", "members", "member_columns",
-        "distribution", "data_quality_notes", "kr_quality_notes", "links",
-    }
+                assert set(kr) == KR_KEYS
+                assert all(set(point) == {"label", "value", "bar_pct"} for point in kr["trend"])
+        for member in vm["members"]:
+            assert set(member) == {"owner_id", "name", "href", "score", "status", "cells"}
+    index = load("index_zh")
+    assert all(set(row) == INDEX_ROW_KEYS for row in index["rows"])
     vm = load("team_en")
     snapshot = copy.deepcopy(vm)
     render_html(vm)

@@ -223,6 +223,12 @@ class Engine:
 
     def _present(self, table: str) -> dict[str, pd.Index]:
         """Owners that have at least one row in the table: only they can have a 0."""
+        key = ("present", table)
+        if key not in self._cache:
+            self._cache[key] = self._present_uncached(table)  # type: ignore[assignment]
+        return self._cache[key]  # type: ignore[return-value]
+
+    def _present_uncached(self, table: str) -> dict[str, pd.Index]:
         df = self.table(table)
         out = {}
         for tier, key in self._keys(table):

@@ -15,7 +15,6 @@ import pandas as pd
 from transforms import config as cfg
 from transforms.naming import scorecard_path
 from transforms.report import QuarterResults, build_teams
-from transforms.rollup import distribution
 
 ROWS_WORD = {"en": "rows", "zh-CN": "行"}
 MONTH_FMT = {"en": "%b", "zh-CN": "%-m月"}
@@ -53,11 +52,9 @@ def owner_names(res: QuarterResults, ws: cfg.Workspace, tables: dict, locale: st
     company = ws.company.name_en if locale == "en" and ws.company.name_en else ws.company.name
     names[("company", ws.company.id)] = company
     teams = build_teams(tables)
-    for _, t in teams.iterrows():
-        names[("team", str(t["team_id"]))] = title(t, "team_name", locale) if locale == "zh-CN" else (
-            _text(t.get("team_name_en")) or _text(t.get("team_name")) or str(t["team_id"]))
-        if not names[("team", str(t["team_id"]))]:
-            names[("team", str(t["team_id"]))] = str(t["team_id"])
+    first, second = ("team_name", "team_name_en") if locale == "zh-CN" else ("team_name_en", "team_name")
+    for t in teams.to_dict("records"):
+        names[("team", str(t["team_id"]))] = _text(t.get(first)) or _text(t.get(second)) or str(t["team_id"])
     for pid, name in zip(res.org.people["person_id"], res.org.people["person_name"]):
         names[("person", str(pid))] = _text(name) or str(pid)
     return names
@@ -153,6 +150,14 @@ def _kr_vm(row: dict, locale: str, rows_word: str) -> dict:
     }
 
 
+def _group(records: list[dict], *keys: str) -> dict[tuple, list[dict]]:
+    """Group records by key columns, keeping first-seen order."""
+    out: dict[tuple, list[dict]] = {}
+    for r in records:
+        out.setdefault(tuple(str(r[k]) for k in keys), []).append(r)
+    return out
+
+
 def build_scorecards(
     res: QuarterResults,
     ws: cfg.Workspace,
@@ -166,63 +171,59 @@ def build_scorecards(
     """One view model per (tier, owner); ``owners`` limits which are built (re-runs)."""
     names = owner_names(res, ws, tables, locale)
     rows_word = ROWS_WORD.get(locale, "rows")
-    krs = res.krs
     wanted = set(owners) if owners is not None else None
-    obj = res.objectives.set_index(["tier", "owner_id", "objective_id"])
-    own = res.owners.set_index(["tier", "owner_id"])
+    kr_records = res.krs.to_dict("records")
+    by_owner = _group(kr_records, "tier", "owner_id")
+    objectives_by_key = {k: v[0] for k, v in _group(res.objectives.to_dict("records"), "tier", "owner_id",
+                                                     "objective_id").items()}
+    own = {k: v[0] for k, v in _group(res.owners.to_dict("records"), "tier", "owner_id").items()}
+    children = _group(res.alignment.to_dict("records"), "parent_tier", "parent_owner_id", "parent_objective_id")
     person_team = res.org.person_team().astype("object").to_dict()
-    plan_order = {oid: i for i, oid in enumerate(krs["objective_id"].drop_duplicates())}
-    titles = {
-        str(r["objective_id"]): title(r, "objective_title", locale)
-        for r in krs.drop_duplicates("objective_id").to_dict("records")
-    }
-    children = res.alignment.groupby(["parent_tier", "parent_owner_id", "parent_objective_id"])
-    child_groups = children.groups
+    titles: dict[str, str] = {}
+    kr_titles: dict[str, str] = {}
+    for r in kr_records:
+        titles.setdefault(str(r["objective_id"]), title(r, "objective_title", locale))
+        kr_titles.setdefault(str(r["kr_id"]), title(r, "kr_title", locale))
+    plan_order = {oid: i for i, oid in enumerate(titles)}
     members_of = _members(res, person_team)
     quarter = res.quarter
     period_text = f"{quarter.start:%Y-%m-%d} – {quarter.last_day:%Y-%m-%d}"
+    member_context = (res, members_of, names, titles, plan_order, objectives_by_key, own)
     out = []
-    for (tier, owner_id), k in krs.groupby(["tier", "owner_id"], sort=False):
-        owner_id = str(owner_id)
+    for (tier, owner_id), records in by_owner.items():
         if wanted is not None and (tier, owner_id) not in wanted:
             continue
-        records = k.to_dict("records")
         objectives = []
-        for oid, kk in k.groupby("objective_id", sort=False):
-            o = obj.loc[(tier, owner_id, oid)]
+        for (oid,), krs in _group(records, "objective_id").items():
+            o = objectives_by_key[(tier, owner_id, oid)]
             parent = o.get("parent_objective_id")
-            aligned = []
-            key = (tier, owner_id, oid)
-            if key in child_groups:
-                for _, c in res.alignment.loc[child_groups[key]].iterrows():
-                    aligned.append({
-                        "owner_name": names.get((c["tier"], str(c["owner_id"])), str(c["owner_id"])),
-                        "title": titles.get(str(c["child_objective_id"]), ""),
-                        "score": _f(c["score"]), "status": str(c["status"]),
-                    })
+            aligned = [
+                {"owner_name": names.get((c["tier"], str(c["owner_id"])), str(c["owner_id"])),
+                 "title": titles.get(str(c["child_objective_id"]), ""),
+                 "score": _f(c["score"]), "status": str(c["status"])}
+                for c in children.get((tier, owner_id, oid), [])
+            ]
             objectives.append({
-                "objective_id": str(oid),
-                "title": titles.get(str(oid), str(oid)),
+                "objective_id": oid,
+                "title": titles.get(oid, oid),
                 "score": _f(o["score"]),
                 "status": str(o["status"]),
                 "weight": float(o["weight"]),
                 "aligned_to": titles.get(str(parent)) if _text(parent) else None,
                 "aligned_children": aligned,
-                "krs": [_kr_vm(r, locale, rows_word) for r in kk.to_dict("records")],
+                "krs": [_kr_vm(r, locale, rows_word) for r in krs],
             })
-        members, columns, dist = _member_table(res, tier, owner_id, members_of, names, titles, plan_order)
-        me = own.loc[(tier, owner_id)]
-        dq = []
-        for m in k["metric"].unique():
+        members, columns, dist = _member_table(tier, owner_id, member_context)
+        me = own[(tier, owner_id)]
+        dq: list[str] = []
+        for m in dict.fromkeys(r["metric"] for r in records):
             dq += res.metric_notes.get(m, [])
         dq += [_value_warning(w, locale) for w in res.value_warnings
                if w["tier"] == tier and str(w["owner_id"]) == owner_id]
         if tier == "company":
             dq += list(global_notes or [])
-        kq = []
-        for r in k.drop_duplicates("kr_id").to_dict("records"):
-            for note in res.kr_notes.get(str(r["kr_id"]), []):
-                kq.append(f"{title(r, 'kr_title', locale)}: {note}")
+        kq = [f"{kr_titles[kr]}: {note}" for kr in dict.fromkeys(str(r["kr_id"]) for r in records)
+              for note in res.kr_notes.get(kr, [])]
         path = scorecard_path(tier, owner_id)
         depth = path.count("/")
         out.append({
@@ -244,15 +245,15 @@ def build_scorecards(
             "status": str(me["status"]),
             "counts": {
                 "krs": len(records),
-                "computed": int((k["source"] == "computed").sum()),
-                "manual": int((k["source"] == "manual").sum()),
-                "no_data": int((k["status"] == "no_data").sum()),
+                "computed": sum(r["source"] == "computed" for r in records),
+                "manual": sum(r["source"] == "manual" for r in records),
+                "no_data": sum(r["status"] == "no_data" for r in records),
             },
             "objectives": objectives,
             "members": members,
             "member_columns": columns,
             "distribution": dist,
-            "data_quality_notes": sorted(set(dq), key=dq.index),
+            "data_quality_notes": list(dict.fromkeys(dq)),
             "kr_quality_notes": kq,
             "links": {"index": "../" * depth + "index.html", "pdf": path.rsplit("/", 1)[-1] + ".pdf"},
             "path": path,
@@ -272,35 +273,36 @@ def _members(res: QuarterResults, person_team: dict) -> dict[tuple[str, str], li
     return out
 
 
-def _member_table(res, tier, owner_id, members_of, names, titles, plan_order):
+def _member_table(tier: str, owner_id: str, context: tuple) -> tuple[list[dict], list[str], dict[str, int]]:
+    """Rows of the member table / heatmap: a team's people, or the company's teams."""
+    res, members_of, names, titles, plan_order, objectives_by_key, own = context
+    empty = {"red": 0, "yellow": 0, "green": 0, "no_data": 0}
     members = members_of.get((tier, owner_id), [])
     if tier == "person" or not members:
-        return [], [], {"red": 0, "yellow": 0, "green": 0, "no_data": 0}
+        return [], [], empty
     child_tier = members[0][0]
-    objs = res.objectives[res.objectives["tier"] == child_tier]
-    ids = sorted(objs["objective_id"].unique(), key=lambda x: plan_order.get(x, 0))
-    grid = objs.set_index(["owner_id", "objective_id"])
-    own = res.owners[res.owners["tier"] == child_tier].set_index("owner_id")
-    rows = []
+    ids = sorted({oid for (t, _, oid) in objectives_by_key if t == child_tier}, key=lambda x: plan_order.get(x, 0))
     from_dir = "" if tier == "company" else "../"
+    rows = []
+    dist = dict(empty)
     for _, mid in members:
         cells = []
         for oid in ids:
-            if (mid, oid) in grid.index:
-                c = grid.loc[(mid, oid)]
-                cells.append({"score": _f(c["score"]), "status": str(c["status"])})
-            else:
-                cells.append({"score": None, "status": "no_data"})
+            c = objectives_by_key.get((child_tier, mid, oid))
+            cells.append({"score": _f(c["score"]), "status": str(c["status"])} if c else
+                         {"score": None, "status": "no_data"})
+        me = own.get((child_tier, mid))
+        status = str(me["status"]) if me else "no_data"
+        dist[status] = dist.get(status, 0) + 1
         rows.append({
             "owner_id": mid,
             "name": names.get((child_tier, mid), mid),
             "href": from_dir + scorecard_path(child_tier, mid) + ".html",
-            "score": _f(own.at[mid, "score"]) if mid in own.index else None,
-            "status": str(own.at[mid, "status"]) if mid in own.index else "no_data",
+            "score": _f(me["score"]) if me else None,
+            "status": status,
             "cells": cells,
         })
     rows.sort(key=lambda r: (-(r["score"] if r["score"] is not None else -1), r["name"]))
-    dist = distribution(res.owners[res.owners["tier"] == child_tier], pd.Series([m for _, m in members]))
     return rows, [titles.get(o, o) for o in ids], dist
 
 
@@ -327,6 +329,34 @@ def index_model(cards: list[dict], quarter_label: str, period_text: str, generat
             for c in rows
         ],
     }
+
+
+CARD_SUMMARY_KEYS = ("tier", "owner_id", "owner_name", "team_name", "path", "score", "status")
+
+
+def card_summaries(cards: list[dict]) -> list[dict]:
+    """What the index and the manifest keep of each scorecard."""
+    return [{k: c[k] for k in CARD_SUMMARY_KEYS} for c in cards]
+
+
+def merge_scoped(previous: list[dict], current: list[dict], in_scope: set[tuple[str, str]]) -> list[dict]:
+    """A single-team run: cards in scope from this run, every other card as last published."""
+    kept = [c for c in previous if (c["tier"], c["owner_id"]) not in in_scope]
+    fresh = [c for c in current if (c["tier"], c["owner_id"]) in in_scope]
+    order = {"company": 0, "team": 1, "person": 2}
+    return sorted(kept + fresh, key=lambda c: (order[c["tier"]], c["owner_id"]))
+
+
+def merge_scoped_table(previous: pd.DataFrame, current: pd.DataFrame, in_scope: set[tuple[str, str]]) -> pd.DataFrame:
+    """KR rows of owners in scope from this run, the rest as last published."""
+    def scoped(df: pd.DataFrame) -> pd.Series:
+        keys = list(zip(df["tier"].astype(str), df["owner_id"].astype(str)))
+        return pd.Series([k in in_scope for k in keys], index=df.index)
+
+    merged = pd.concat([previous[~scoped(previous)], current[scoped(current)]], ignore_index=True)
+    order = merged["tier"].map({"company": 0, "team": 1, "person": 2})
+    return merged.assign(_o=order).sort_values(["_o", "owner_id"], kind="stable").drop(columns="_o") \
+        .reset_index(drop=True)
 
 
 def status_counts(owners: pd.DataFrame) -> dict[str, dict[str, int]]:
