@@ -20,7 +20,7 @@ import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import mail
+from flows import console, mail
 from flows import publish as pub
 from flows.config_io import load_workspace
 from flows.delivery import deliver_scorecards, load_cards
@@ -313,12 +313,14 @@ def okr_report(
         cutoff = today if q.start <= today <= q.last_day else None
 
     t = time.perf_counter()
+    console.step(f"extracting {len(ws.sources)} exports for {q.label}")
     raw, inputs, problems = extract_exports(ws, ws_dir)
     seconds["extract"] = time.perf_counter() - t
     if problems:
         return RunOutcome(False, problems=problems, quarter_label=q.label)
 
     t = time.perf_counter()
+    console.step("checking and computing key results")
     tables, found = stage_exports(raw, ws)
     del raw
     errors = [p for p in found if p.severity == "error"]
@@ -352,6 +354,7 @@ def okr_report(
                                                   ws.company.name))
     try:
         t = time.perf_counter()
+        console.step(f"rendering {len(cards)} scorecards")
         rendered = render_scorecards(cards, index, staging, previous, in_scope, processes or DEFAULT_PROCESSES)
         seconds["render"] = time.perf_counter() - t
         t = time.perf_counter()
@@ -382,6 +385,7 @@ def okr_report(
         manifest["seconds"] = {k: round(v, 3) for k, v in seconds.items()}
         manifest["seconds"]["total"] = round(time.perf_counter() - t0, 3)
         pub.write_json(manifest, staging / "manifest.json")
+        console.step("publishing")
         folder = publish_version(root, q.slug, staging, run_id)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+MAX_PER_COLUMN = 20
+"""Problems of one kind shown per file and column before the rest are summed up in one line."""
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One defect: where it is (file, sheet, spreadsheet row, column), the value and what was expected."""
+    """One defect: where it is (file, sheet, spreadsheet row, column), the value and what was expected.
+
+    ``line`` is used instead of ``row`` for text files that are not tables (the YAML config); ``code`` groups
+    problems of one kind (for capping repeated ones) and is not printed.
+    """
 
     file: str
     expected: str
@@ -16,11 +25,15 @@ class Problem:
     column: str | None = None
     value: object = None
     severity: str = "error"
+    line: int | None = None
+    code: str | None = field(default=None, compare=False)
 
     def where(self) -> str:
         parts = [self.file]
         if self.sheet:
             parts.append(f"sheet {self.sheet!r}")
+        if self.line is not None:
+            parts.append(f"line {self.line}")
         if self.row is not None:
             parts.append(f"row {self.row}")
         if self.column:
@@ -28,13 +41,50 @@ class Problem:
         return ", ".join(parts)
 
     def __str__(self) -> str:
-        value = "" if self.value is None else f": value {_show(self.value)}"
+        value = "" if self.value is None else f": value {show(self.value)}"
         return f"{self.where()}{value}: {self.expected}"
 
 
-def _show(value: object) -> str:
+def show(value: object) -> str:
+    """A cell value as the user typed it: text quoted, whole numbers without '.0', long text shortened."""
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        value = int(value)
     text = repr(value) if isinstance(value, str) else str(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+_show = show
+
+
+def more_like_these(file: str, sheet: str | None, column: str | None, n: int, severity: str = "error") -> Problem:
+    return Problem(file, f"{n} more like these (the first {MAX_PER_COLUMN} are listed above)", sheet=sheet,
+                   column=column, severity=severity, code="more")
+
+
+def cap(problems: Iterable[Problem], limit: int = MAX_PER_COLUMN) -> list[Problem]:
+    """Keep the first ``limit`` problems of each kind per file, sheet and column; sum up the rest in one line.
+
+    Problems without a row (a missing column, an unreadable file) are never capped.
+    """
+    out: list[Problem] = []
+    counts: dict[tuple, int] = {}
+    summary_at: dict[tuple, int] = {}
+    for p in problems:
+        if p.row is None or p.code == "more":
+            out.append(p)
+            continue
+        key = (p.file, p.sheet, p.column, p.code or p.expected, p.severity)
+        n = counts.get(key, 0) + 1
+        counts[key] = n
+        if n <= limit:
+            out.append(p)
+        elif n == limit + 1:
+            summary_at[key] = len(out)
+            out.append(p)  # placeholder, replaced below
+    for key, i in summary_at.items():
+        file, sheet, column, _, severity = key
+        out[i] = more_like_these(file, sheet, column, counts[key] - limit, severity)
+    return out
 
 
 class InputError(Exception):

@@ -6,6 +6,7 @@ so every problem can point back at it.
 
 from __future__ import annotations
 
+import difflib
 import re
 
 import numpy as np
@@ -13,7 +14,7 @@ import pandas as pd
 
 from transforms.config import Source
 from transforms.contracts import Col, Contract
-from transforms.problems import Problem
+from transforms.problems import Problem, more_like_these
 
 TRUE = {"true", "yes", "y", "1", "是", "t", "x", "done", "✓"}
 FALSE = {"false", "no", "n", "0", "否", "f", ""}
@@ -25,10 +26,17 @@ _MAX_REPORTED = 20
 def stage(
     raw: pd.DataFrame, source: Source, contract: Contract, file: str, workspace_tz: str
 ) -> tuple[pd.DataFrame, list[Problem]]:
-    """Rename and cast ``raw`` to ``contract``; return the table and the problems found."""
+    """Rename and cast ``raw`` to ``contract``; return the table and the problems found.
+
+    A column is expected in the export when the contract requires it or when the config maps it by name;
+    optional columns the config does not mention are simply empty. Export columns the contract does not use
+    are ignored.
+    """
     problems: list[Problem] = []
     sheet = source.sheet
     headers = {str(c).strip(): c for c in raw.columns}
+    mapped = {source.columns.get(name, name) for name in contract.columns}
+    formulas = raw.attrs.get("formula_cells") or {}
     out = pd.DataFrame(index=raw.index)
     for name, spec in contract.columns.items():
         if name in source.constants:
@@ -37,14 +45,13 @@ def stage(
         else:
             export = source.columns.get(name, name)
             if export not in headers:
-                if spec.required:
-                    problems.append(
-                        Problem(file, f"missing column {export!r} (canonical {name!r}); found: "
-                                f"{', '.join(map(str, headers)) or 'no columns'}", sheet=sheet, column=export)
-                    )
+                if spec.required or name in source.columns:
+                    problems.append(_missing_column(file, sheet, contract, name, export, list(headers), mapped,
+                                                    name in source.columns))
                 out[name] = _empty(spec)
                 continue
             series = raw[headers[export]]
+            problems += _formula_problems(formulas, headers[export], series, file, sheet, export)
         if name in source.values:
             aliases = {str(k): v for k, v in source.values[name].items()}
             series = series.map(lambda v, a=aliases: a.get(str(v).strip(), v) if _present(v) else v)
@@ -52,15 +59,35 @@ def stage(
         out[name], bad = cast(series, spec, source, workspace_tz)
         for row, value in bad[:_MAX_REPORTED]:
             problems.append(
-                Problem(file, f"expected {describe(spec, source)}", sheet=sheet, row=int(row), column=column_label,
-                        value=value)
+                Problem(file, describe(spec, source), sheet=sheet, row=int(row), column=column_label,
+                        value=value, code="type")
             )
         if len(bad) > _MAX_REPORTED:
-            problems.append(
-                Problem(file, f"{len(bad) - _MAX_REPORTED} more values like these were not understood",
-                        sheet=sheet, column=column_label)
-            )
+            problems.append(more_like_these(file, sheet, column_label, len(bad) - _MAX_REPORTED))
     return out, problems
+
+
+def _missing_column(file: str, sheet: str | None, contract: Contract, name: str, export: str, found: list[str],
+                    mapped: set[str], configured: bool) -> Problem:
+    why = f"okr.yaml maps it to {name}" if configured else f"the {contract.name} table needs it as {name}"
+    shown = ", ".join(repr(h) for h in found[:12]) + (f" and {len(found) - 12} more" if len(found) > 12 else "")
+    unused = [h for h in found if h not in mapped]
+    guess = difflib.get_close_matches(export, unused, n=1, cutoff=0.6)
+    hint = f"; was it renamed to {guess[0]!r}? Then map that name in okr.yaml" if guess else ""
+    return Problem(file, f"missing column: expected a column named {export!r} in the header row ({why}); "
+                         f"the header has {shown or 'no columns'}{hint}", sheet=sheet, column=export, code="column")
+
+
+def _formula_problems(formulas: dict, raw_column: object, series: pd.Series, file: str, sheet: str | None,
+                      label: str) -> list[Problem]:
+    out = []
+    for (row, col), formula in sorted(formulas.items(), key=lambda kv: kv[0][0]):
+        if col != raw_column or (row in series.index and _present(series[row]) and str(series[row]).strip()):
+            continue
+        out.append(Problem(file, "a formula without a cached value (the file was written by a program that does "
+                                 "not calculate formulas): expected a value; open the file in Excel and save it "
+                                 "again", sheet=sheet, row=int(row), column=label, value=formula, code="formula"))
+    return out
 
 
 def _present(v: object) -> bool:
@@ -72,13 +99,20 @@ def _empty(spec: Col) -> pd.Series:
                             "bool": "boolean"}[spec.dtype])
 
 
+EXAMPLE_DATE = pd.Timestamp("2024-04-30 14:30")
+
+
 def describe(spec: Col, source: Source) -> str:
+    """What a value of this column should look like, as shown to the person fixing the export."""
     if spec.dtype == "datetime":
-        fmt = source.date_format or ("a day-first date" if source.dayfirst else "an ISO date like 2017-04-30")
-        return f"a date ({fmt}) or an Excel date"
-    return {"str": "text", "int": "a whole number", "float": "a number", "bool": "true/false (yes/no, 1/0)"}[
-        spec.dtype
-    ]
+        if source.date_format:
+            return f"expected a date in the format {source.date_format!r}, like {EXAMPLE_DATE:{source.date_format}}"
+        if source.dayfirst:
+            return "expected a date like 2024-04-30 or 30/04/2024 (day first, as 'dayfirst: true' says)"
+        return ("expected a date like 2024-04-30 or 04/30/2024 (month first; if the export writes the day first, "
+                "set 'dayfirst: true' for this source in okr.yaml)")
+    return "expected " + {"str": "text", "int": "a whole number", "float": "a number",
+                          "bool": "true or false (yes/no, 1/0)"}[spec.dtype]
 
 
 def _blank(s: pd.Series) -> pd.Series:
@@ -149,7 +183,16 @@ def _dates(s: pd.Series, blank: pd.Series, source: Source, workspace_tz: str):
     return out.dt.round("s"), list(s[bad].items())
 
 
+_NUMERIC_DATE = re.compile(
+    r"^(?P<a>\d{1,2})(?P<sep>[/.-])(?P<b>\d{1,2})(?P=sep)(?P<year>\d{4})"
+    r"(?:[ T]+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?\s*(?P<ampm>[AaPp][Mm])?)?$"
+)
+_MONTH_WORD = re.compile(r"[A-Za-z]{3}")
+
+
 def _parse_text_dates(text: pd.Series, source: Source, workspace_tz: str) -> pd.Series:
+    """Text dates, strictly: ISO, or dd/mm/yyyy vs mm/dd/yyyy as the source's ``dayfirst`` says, never guessed
+    row by row (13/04/2017 under month-first is an error, not 13 April)."""
     aware = text.str.contains(_TZ)
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     source_tz = source.timezone or workspace_tz
@@ -160,11 +203,40 @@ def _parse_text_dates(text: pd.Series, source: Source, workspace_tz: str) -> pd.
     if len(naive):
         if source.date_format:
             parsed = pd.to_datetime(naive, errors="coerce", format=source.date_format)
-        elif source.dayfirst:
-            parsed = pd.to_datetime(naive, errors="coerce", dayfirst=True, format="mixed")
         else:
-            parsed = pd.to_datetime(naive, errors="coerce", format="ISO8601")
-        out[naive.index] = _to_workspace_tz(parsed, source_tz, workspace_tz)
+            parsed = _numeric_or_iso(naive, source.dayfirst)
+        out[naive.index] = _to_workspace_tz(parsed.astype("datetime64[ns]"), source_tz, workspace_tz)
+    return out
+
+
+def _numeric_or_iso(text: pd.Series, dayfirst: bool) -> pd.Series:
+    parts = text.str.extract(_NUMERIC_DATE)
+    numeric = parts["year"].notna()
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    if numeric.any():
+        p = parts[numeric]
+        day, month = (p["a"], p["b"]) if dayfirst else (p["b"], p["a"])
+        hour = pd.to_numeric(p["hour"]).fillna(0)
+        pm = p["ampm"].str.lower().eq("pm").fillna(False).astype(bool)
+        am = p["ampm"].str.lower().eq("am").fillna(False).astype(bool)
+        bad_clock = (pm | am) & ((hour < 1) | (hour > 12))
+        hour = hour.where(~(am & (hour == 12)), 0).where(~(pm & (hour < 12)), hour + 12)
+        fields = pd.DataFrame({
+            "year": pd.to_numeric(p["year"]), "month": pd.to_numeric(month), "day": pd.to_numeric(day),
+            "hour": hour, "minute": pd.to_numeric(p["minute"]).fillna(0),
+            "second": pd.to_numeric(p["second"]).fillna(0),
+        })
+        ok = fields["month"].between(1, 12) & fields["day"].between(1, 31) & fields["hour"].between(0, 23) \
+            & fields["minute"].between(0, 59) & fields["second"].between(0, 59) & ~bad_clock
+        if ok.any():
+            out[ok[ok].index] = pd.to_datetime(fields[ok], errors="coerce")
+    rest = text[~numeric]
+    if len(rest):
+        iso = pd.to_datetime(rest, errors="coerce", format="ISO8601")
+        words = iso.isna() & rest.str.contains(_MONTH_WORD)
+        if words.any():
+            iso[words] = pd.to_datetime(rest[words], errors="coerce", format="mixed", dayfirst=dayfirst)
+        out[rest.index] = iso.astype("datetime64[ns]")
     return out
 
 
