@@ -229,8 +229,9 @@ def validate(
 
     try:
         ws, ws_dir = load_workspace(workspace)
-        raw, _ = read_all(dict(ws.sources), ws_dir)
+        raw, unreadable = read_all(dict(ws.sources), ws_dir)
         tables, problems = stage_workspace(raw, ws)
+        problems = unreadable + problems
     except InputError as exc:
         report_problems(exc.problems, str(workspace))
         raise typer.Exit(EXIT_INPUT) from None

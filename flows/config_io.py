@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import difflib
+import typing
 from pathlib import Path
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from transforms import config as cfg
 from transforms.config import Workspace
-from transforms.problems import InputError, Problem
+from transforms.problems import InputError, Problem, config_problem
+from transforms.validation import check_config
 
 CONFIG_NAMES = ("okr.yaml", "okr.yml")
 
@@ -19,34 +23,128 @@ def config_path(workspace: Path) -> Path:
             return workspace / name
     if workspace.is_file():
         return workspace
-    raise InputError([Problem(str(workspace), "a workspace folder holding okr.yaml")])
+    raise InputError([Problem(str(workspace), "expected a workspace folder holding okr.yaml")])
 
 
 def load_workspace(workspace: Path) -> tuple[Workspace, Path]:
     """Parse and validate the workspace config; returns it and the workspace folder."""
     path = config_path(workspace.expanduser().resolve())
+    shown = path.name
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise InputError([Problem(str(path), f"valid YAML{where}: {problem}")]) from None
+        if "\t" in problem:
+            problem += " (indent with spaces, not tabs)"
+        where = f" at column {mark.column + 1}" if mark else ""
+        raise InputError([Problem(shown, f"invalid YAML{where}: {problem}", line=mark.line + 1 if mark else None,
+                                  code="config")]) from None
     except UnicodeDecodeError:
-        raise InputError([Problem(str(path), "a UTF-8 text file")]) from None
+        raise InputError([Problem(shown, "expected a UTF-8 text file")]) from None
     if not isinstance(raw, dict):
-        raise InputError([Problem(str(path), "a YAML mapping with keys like company, sources, metrics")])
+        raise InputError([Problem(shown, "expected a YAML mapping with keys like company, sources, metrics")])
+    lines = key_lines(text)
     try:
-        return Workspace.model_validate(raw), path.parent
+        ws = Workspace.model_validate(raw)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            key = ".".join(str(p) for p in err["loc"] if not str(p).endswith("Metric"))
-            msg = err["msg"]
-            if err["type"] == "extra_forbidden":
-                msg = "unknown key (misspelled?)"
-            value = err.get("input") if err["type"] != "missing" else None
-            if isinstance(value, (dict, list)):
-                value = None
-            problems.append(Problem(str(path), f"key '{key}': {msg}", value=value))
-        raise InputError(problems) from None
+        raise InputError([_pydantic_problem(err, shown, lines) for err in exc.errors()]) from None
+    problems = [config_problem(shown, ".".join(key), expected, value, line=_line(lines, key))
+                for key, expected, value in check_config(ws)]
+    if problems:
+        raise InputError(problems)
+    return ws, path.parent
+
+
+def key_lines(text: str) -> dict[tuple[str, ...], int]:
+    """The line of every mapping key in the YAML text, by its key path."""
+    out: dict[tuple[str, ...], int] = {}
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return out
+
+    def walk(node, path):
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                key = path + (str(k.value),)
+                out.setdefault(key, k.start_mark.line + 1)
+                walk(v, key)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, v in enumerate(node.value):
+                walk(v, path + (str(i),))
+
+    walk(root, ())
+    return out
+
+
+def _line(lines: dict[tuple[str, ...], int], key: tuple[str, ...]) -> int | None:
+    for n in range(len(key), 0, -1):
+        if key[:n] in lines:
+            return lines[key[:n]]
+    return None
+
+
+def _metric_classes() -> dict[str, type[BaseModel]]:
+    union = typing.get_args(cfg.Metric)[0]
+    out = {}
+    for c in typing.get_args(union):
+        out[typing.get_args(c.model_fields["kind"].annotation)[0]] = c
+    return out
+
+
+def _yaml_key(loc: tuple) -> tuple[str, ...]:
+    """Pydantic's location as the key path written in okr.yaml (metrics are written flat there)."""
+    key = tuple(str(p) for p in loc)
+    if len(key) >= 3 and key[0] == "metrics" and key[2] == "definition":
+        rest = key[4:] if len(key) >= 4 and key[3] in _metric_classes() else key[3:]
+        key = key[:2] + rest
+    return key
+
+
+def _allowed(loc: tuple) -> list[str]:
+    """The keys allowed beside an unknown key at ``loc``."""
+    parent = tuple(str(p) for p in loc[:-1])
+    if not parent:
+        model: type[BaseModel] | None = Workspace
+    elif parent[0] == "sources" and len(parent) == 2:
+        model = cfg.Source
+    elif parent in (("company",),):
+        model = cfg.Company
+    elif parent in (("status_bands",),):
+        model = cfg.StatusBands
+    elif parent[0] == "metrics" and len(parent) == 4 and parent[2] == "definition":
+        return [*_metric_classes()[parent[3]].model_fields, "unit", "label_en", "label_zh"]
+    else:
+        model = None
+    return list(model.model_fields) if model else []
+
+
+def _pydantic_problem(err: dict, file: str, lines: dict[tuple[str, ...], int]) -> Problem:
+    loc = tuple(err["loc"])
+    key = _yaml_key(loc)
+    kind, msg = err["type"], err["msg"]
+    value = err.get("input")
+    if kind == "extra_forbidden":
+        allowed = _allowed(loc)
+        guess = difflib.get_close_matches(key[-1], allowed, n=1, cutoff=0.6)
+        msg = f"unknown key; did you mean {guess[0]!r}?" if guess else \
+            f"unknown key; expected one of {', '.join(allowed)}" if allowed else "unknown key (misspelled?)"
+        value = None
+    elif kind == "union_tag_invalid":
+        key = key + ("kind",)
+        tags = list(_metric_classes())
+        tag = str(err.get("ctx", {}).get("tag", ""))
+        guess = difflib.get_close_matches(tag, tags, n=1, cutoff=0.6)
+        msg = f"unknown metric kind: expected one of {', '.join(tags)}" + (f"; did you mean {guess[0]!r}?"
+                                                                            if guess else "")
+        value = tag
+    elif kind == "missing":
+        msg = "missing: expected this key"
+        value = None
+    else:
+        msg = msg.removeprefix("Value error, ").replace("Input should be", "expected")
+    if isinstance(value, (dict, list)):
+        value = None
+    return config_problem(file, ".".join(key) or "(top level)", msg, value, line=_line(lines, key))

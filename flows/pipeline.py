@@ -314,15 +314,14 @@ def okr_report(
 
     t = time.perf_counter()
     console.step(f"extracting {len(ws.sources)} exports for {q.label}")
-    raw, inputs, problems = extract_exports(ws, ws_dir)
+    raw, inputs, unreadable = extract_exports(ws, ws_dir)
     seconds["extract"] = time.perf_counter() - t
-    if problems:
-        return RunOutcome(False, problems=problems, quarter_label=q.label)
 
     t = time.perf_counter()
     console.step("checking and computing key results")
-    tables, found = stage_exports(raw, ws)
+    tables, found = stage_exports(raw, ws)  # the readable exports too: one run reports every problem
     del raw
+    found = unreadable + found
     errors = [p for p in found if p.severity == "error"]
     warnings = [p for p in found if p.severity != "error"]
     errors += _quarter_problems(tables, q) if not errors else []

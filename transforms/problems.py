@@ -87,6 +87,12 @@ def cap(problems: Iterable[Problem], limit: int = MAX_PER_COLUMN) -> list[Proble
     return out
 
 
+def config_problem(file: str, key: str, expected: str, value: object = None, line: int | None = None) -> Problem:
+    """A problem in the workspace config: the key path and the value lead, then what was expected."""
+    shown = "" if value is None else f"value {show(value)}: "
+    return Problem(file, f"key {key!r}: {shown}{expected}", line=line, code="config")
+
+
 class InputError(Exception):
     """Raised with every problem of a run at once."""
 

@@ -1,23 +1,34 @@
-"""Contract checks on staged tables and the plan: keys, nulls, allowed values, ranges, references.
+"""Contract checks on staged tables, the plan and the config: keys, nulls, allowed values, ranges, references.
 
-Each check returns problems instead of raising, so a run reports every defect at once.
+Each check returns problems instead of raising, so a run reports every defect at once. Every check is driven
+by ``transforms.contracts`` (the one place the canonical tables are declared) and the workspace config.
+The checks are plain pandas: staging has already cast each column to its contract type, reporting every value
+it could not read in the export's own spelling, so what is left to check here is the contract's rules.
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 
 import pandas as pd
 
 from transforms import config as cfg
-from transforms.contracts import Contract
-from transforms.problems import Problem
+from transforms.contracts import CONTRACTS, Contract
+from transforms.problems import Problem, cap, config_problem
 
 _MAX = 20
+MUST_HAVE_ROWS = ("people", "plan")
+"""Tables that mean nothing empty; any other table with a header and no rows just has no data yet."""
 
 
 def _rows(mask: pd.Series) -> list:
-    return list(mask[mask].index[:_MAX])
+    return list(mask[mask].index)
+
+
+def _did_you_mean(word: str, choices) -> str:
+    guess = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f"; did you mean {guess[0]!r}?" if guess else ""
 
 
 def check_table(df: pd.DataFrame, contract: Contract, file: str, sheet: str | None,
@@ -25,9 +36,9 @@ def check_table(df: pd.DataFrame, contract: Contract, file: str, sheet: str | No
     """Nulls, allowed values, ranges and key uniqueness of one staged table."""
     out: list[Problem] = []
 
-    def add(row, col, value, expected):
+    def add(row, col, value, expected, code):
         out.append(Problem(file, expected, sheet=sheet, row=int(row) if row is not None else None,
-                           column=labels.get(col, col) if col else None, value=value))
+                           column=labels.get(col, col) if col else None, value=value, code=code))
 
     for col, spec in contract.columns.items():
         if col not in df.columns:
@@ -35,44 +46,64 @@ def check_table(df: pd.DataFrame, contract: Contract, file: str, sheet: str | No
         s = df[col]
         if not spec.nullable:
             for r in _rows(s.isna()):
-                add(r, col, None, "a value is required here (the cell is empty)")
+                add(r, col, None, "the cell is empty: expected a value", "required")
         if spec.allowed is not None:
             bad = s.notna() & ~s.isin(spec.allowed)
             for r in _rows(bad):
-                add(r, col, s[r], f"one of {', '.join(spec.allowed)} (add a value alias in the config if the "
-                                  f"export spells it differently)")
+                add(r, col, s[r], f"expected one of {', '.join(spec.allowed)} (if the export spells it "
+                                  f"differently, add it under 'values:' for this source in okr.yaml)"
+                                  f"{_did_you_mean(s[r], spec.allowed)}", "allowed")
         if spec.min_value is not None and spec.dtype in ("int", "float"):
             for r in _rows((s < spec.min_value).fillna(False)):
-                add(r, col, s[r], f"a value >= {spec.min_value:g}")
+                add(r, col, s[r], f"expected a number of at least {spec.min_value:g}", "range")
     key = [k for k in contract.key if k in df.columns]
     if key and len(key) == len(contract.key):
-        dup = df.duplicated(key, keep="first")
-        for r in _rows(dup):
-            first = df.index[(df[key] == df.loc[r, key]).all(axis=1)][0]
-            value = ", ".join(str(df.at[r, k]) for k in key)
-            add(r, key[0], value, f"a unique {' + '.join(key)}; the same value is already on row {first}")
+        complete = df[key].notna().all(axis=1)
+        keyed = df[complete]
+        dup = keyed.duplicated(key, keep=False)
+        if dup.any():
+            first_row = {}
+            for r, values in keyed.loc[dup, key].iterrows():
+                k = tuple(values)
+                if k not in first_row:
+                    first_row[k] = r
+                    continue
+                value = ", ".join(str(v) for v in k)
+                label = " + ".join(labels.get(c, c) for c in key)
+                expected = f"expected a unique {label}; {value!r} is already on row {first_row[k]}"
+                if contract.name == "people" and "team_id" in df.columns:
+                    there, here = df.at[first_row[k], "team_id"], df.at[r, "team_id"]
+                    if pd.notna(there) and pd.notna(here) and there != here:
+                        expected += (f" (team {there!r} there, {here!r} here: a person can only be in one "
+                                     "team at a time)")
+                add(r, key[0], value, expected, "duplicate")
     return out
 
 
-def check_people(people: pd.DataFrame, teams: pd.DataFrame, file: str, sheet: str | None,
+def check_people(people: pd.DataFrame, teams: pd.DataFrame | None, file: str, sheet: str | None,
                  labels: Mapping[str, str]) -> list[Problem]:
     """People must belong to known teams and report to known managers."""
     out = []
-    known = set(teams["team_id"].dropna().astype(str))
-    bad = people["team_id"].notna() & ~people["team_id"].astype(str).isin(known)
-    for r in _rows(bad):
-        out.append(Problem(file, "a team listed in the teams export", sheet=sheet, row=int(r),
-                           column=labels.get("team_id", "team_id"), value=people.at[r, "team_id"]))
+    if teams is not None:
+        known = set(teams["team_id"].dropna().astype(str))
+        bad = people["team_id"].notna() & ~people["team_id"].astype(str).isin(known)
+        for r in _rows(bad):
+            hint = _did_you_mean(people.at[r, "team_id"], known)
+            out.append(Problem(file, f"expected a team listed in the teams export{hint}", sheet=sheet, row=int(r),
+                               column=labels.get("team_id", "team_id"), value=people.at[r, "team_id"], code="team"))
     if "manager_id" in people.columns:
-        ids = set(people["person_id"].astype(str))
+        ids = set(people["person_id"].dropna().astype(str))
         bad = people["manager_id"].notna() & ~people["manager_id"].astype(str).isin(ids)
         for r in _rows(bad):
-            out.append(Problem(file, "a person listed in the people directory", sheet=sheet, row=int(r),
-                               column=labels.get("manager_id", "manager_id"), value=people.at[r, "manager_id"]))
+            out.append(Problem(file, "expected a person listed in the people directory", sheet=sheet, row=int(r),
+                               column=labels.get("manager_id", "manager_id"), value=people.at[r, "manager_id"],
+                               code="manager"))
     ended = people["ended_at"].notna() & people["started_at"].notna() & (people["ended_at"] < people["started_at"])
     for r in _rows(ended):
-        out.append(Problem(file, "an end date on or after the start date", sheet=sheet, row=int(r),
-                           column=labels.get("ended_at", "ended_at"), value=str(people.at[r, "ended_at"].date())))
+        out.append(Problem(file, f"expected an end date on or after the start date "
+                                 f"{people.at[r, 'started_at']:%Y-%m-%d}", sheet=sheet, row=int(r),
+                           column=labels.get("ended_at", "ended_at"), value=f"{people.at[r, 'ended_at']:%Y-%m-%d}",
+                           code="dates"))
     return out
 
 
@@ -87,113 +118,222 @@ def check_owners(df: pd.DataFrame, people_ids: set[str], file: str, sheet: str |
     values = sorted(df.loc[unknown, "person_id"].astype(str).unique())
     first = int(unknown[unknown].index[0])
     shown = ", ".join(values[:5]) + (" ..." if len(values) > 5 else "")
-    return [Problem(file, f"{int(unknown.sum())} rows name owners missing from the people directory ({shown}); "
-                          "they count for the company only", sheet=sheet, row=first,
-                    column=labels.get("person_id", "person_id"), value=values[0], severity=severity)]
+    n = int(unknown.sum())
+    return [Problem(file, f"{n} row{'s' if n != 1 else ''} name{'s' if n == 1 else ''} owners missing from the "
+                          f"people directory ({shown}); they count for the company only", sheet=sheet, row=first,
+                    column=labels.get("person_id", "person_id"), value=values[0], severity=severity, code="owner")]
 
 
-def check_plan(plan: pd.DataFrame, ws: cfg.Workspace, team_ids: set[str], people_ids: set[str], file: str,
-               sheet: str | None, labels: Mapping[str, str]) -> list[Problem]:
-    """Metrics exist, owners exist, targets differ from baselines, alignment has no cycle."""
+def check_plan(plan: pd.DataFrame, ws: cfg.Workspace, team_ids: set[str] | None, people_ids: set[str] | None,
+               file: str, sheet: str | None, labels: Mapping[str, str]) -> list[Problem]:
+    """Metrics exist, owners exist, targets differ from baselines, alignment has no cycle.
+
+    ``team_ids`` / ``people_ids`` are None when those tables could not be read (owners are then not checked).
+    """
     out = []
 
-    def add(r, col, value, expected):
-        out.append(Problem(file, expected, sheet=sheet, row=int(r), column=labels.get(col, col), value=value))
+    def add(r, col, value, expected, code):
+        out.append(Problem(file, expected, sheet=sheet, row=int(r), column=labels.get(col, col), value=value,
+                           code=code))
 
     for r, m in plan["metric"].items():
         if pd.notna(m) and m not in ws.metrics:
-            add(r, "metric", m, f"a metric defined under 'metrics:' in the workspace config "
-                                f"({len(ws.metrics)} defined)")
+            add(r, "metric", m, f"expected a metric defined under 'metrics:' in okr.yaml"
+                                f"{_did_you_mean(m, ws.metrics)}", "metric")
     for r, row in plan.iterrows():
         owner, tier = str(row["owner_id"]), row["tier"]
-        if tier == "company" and owner not in ("*", ws.company.id):
-            add(r, "owner_id", owner, f"the company id {ws.company.id!r} or '*'")
-        elif tier == "team" and owner != "*" and owner not in team_ids:
-            add(r, "owner_id", owner, "a team id from the teams export or '*'")
-        elif tier == "person" and not (owner == "*" or owner.startswith(("role:", "team:")) or owner in people_ids):
-            add(r, "owner_id", owner, "a person id from the people directory, '*', 'team:<id>' or 'role:<role>'")
+        if pd.isna(row["owner_id"]):
+            pass
+        elif tier == "company" and owner not in ("*", ws.company.id):
+            add(r, "owner_id", owner, f"expected the company id {ws.company.id!r} or '*'", "owner")
+        elif tier == "team" and team_ids is not None and owner != "*" and owner not in team_ids:
+            add(r, "owner_id", owner, f"expected a team id from the teams export or '*'"
+                                      f"{_did_you_mean(owner, team_ids)}", "owner")
+        elif tier == "person" and people_ids is not None and not (
+                owner == "*" or owner.startswith(("role:", "team:")) or owner in people_ids):
+            add(r, "owner_id", owner, "expected a person id from the people directory, '*', 'team:<team id>' or "
+                                      f"'role:<role>'{_did_you_mean(owner, people_ids)}", "owner")
         b, t = row.get("baseline"), row.get("target")
         if pd.notna(b) and pd.notna(t) and float(b) == float(t):
-            add(r, "target", t, "a target different from the baseline (nothing to achieve otherwise)")
+            add(r, "target", t, f"expected a target different from the baseline {b:g} (there is nothing to "
+                                "achieve otherwise)", "target")
         d = row.get("direction")
         if pd.notna(b) and pd.notna(t) and d == "increase" and t < b:
-            add(r, "target", t, f"a target above the baseline {b:g} for direction 'increase'")
+            add(r, "target", t, f"expected a target above the baseline {b:g} for direction 'increase'", "target")
         if pd.notna(b) and pd.notna(t) and d == "decrease" and t > b:
-            add(r, "target", t, f"a target below the baseline {b:g} for direction 'decrease'")
-    out += _alignment_cycles(plan, file, sheet, labels)
+            add(r, "target", t, f"expected a target below the baseline {b:g} for direction 'decrease'", "target")
+    out += _alignment(plan, file, sheet, labels)
     return out
 
 
-def _alignment_cycles(plan: pd.DataFrame, file: str, sheet: str | None, labels: Mapping[str, str]) -> list[Problem]:
+_RANK = {"person": 0, "team": 1, "company": 2}
+
+
+def _alignment(plan: pd.DataFrame, file: str, sheet: str | None, labels: Mapping[str, str]) -> list[Problem]:
+    """Parents exist, sit one tier above, and never lead back to the objective (one problem per loop)."""
     if "parent_objective_id" not in plan.columns:
         return []
-    parent = {}
-    row_of = {}
-    tiers = {}
+    parent, row_of, tiers = {}, {}, {}
     for r, row in plan.iterrows():
+        if pd.isna(row["objective_id"]):
+            continue
         oid = str(row["objective_id"])
         row_of.setdefault(oid, r)
-        tiers[oid] = row["tier"]
-        if pd.notna(row["parent_objective_id"]):
+        tiers.setdefault(oid, row["tier"])
+        if pd.notna(row["parent_objective_id"]) and oid not in parent:
             parent[oid] = str(row["parent_objective_id"])
-    out = []
-    known = set(row_of)
-    rank = {"person": 0, "team": 1, "company": 2}
-    for oid, p in parent.items():
-        r = row_of[oid]
-        if p not in known:
-            out.append(Problem(file, "the id of an objective in the plan", sheet=sheet, row=int(r),
-                               column=labels.get("parent_objective_id", "parent_objective_id"), value=p))
-            continue
-        seen, cur = {oid}, p
-        while cur in parent and cur not in seen:
-            seen.add(cur)
+    col = labels.get("parent_objective_id", "parent_objective_id")
+    out, in_loop = [], set()
+    for oid in sorted(parent, key=lambda o: row_of[o]):
+        path, cur = [oid], parent[oid]
+        while cur in parent and cur not in path:
+            path.append(cur)
             cur = parent[cur]
-        if cur in seen:
-            out.append(Problem(file, f"an alignment without cycles; {oid} leads back to itself",
-                               sheet=sheet, row=int(r),
-                               column=labels.get("parent_objective_id", "parent_objective_id"), value=p))
-        elif rank.get(tiers[p], 0) != rank.get(tiers[oid], 0) + 1:
-            out.append(Problem(file, f"a parent objective one tier above {tiers[oid]} (found {tiers[p]})",
-                               sheet=sheet, row=int(r),
-                               column=labels.get("parent_objective_id", "parent_objective_id"), value=p))
+        if cur in path and cur == oid and oid not in in_loop:
+            in_loop |= set(path)
+            loop = " -> ".join(path + [oid])
+            out.append(Problem(file, f"expected objectives to align upwards without a loop; {loop} goes round "
+                                     "in a circle", sheet=sheet, row=int(row_of[oid]), column=col,
+                               value=parent[oid], code="alignment"))
+    for oid, p in sorted(parent.items(), key=lambda kv: row_of[kv[0]]):
+        r = row_of[oid]
+        if p not in row_of:
+            out.append(Problem(file, f"expected the id of an objective in the plan{_did_you_mean(p, row_of)}",
+                               sheet=sheet, row=int(r), column=col, value=p, code="alignment"))
+        elif oid not in in_loop and _RANK.get(tiers[p], 0) != _RANK.get(tiers[oid], 0) + 1:
+            out.append(Problem(file, f"expected a parent objective one tier above this {tiers[oid]} objective "
+                                     f"({p} is a {tiers[p]} objective)", sheet=sheet, row=int(r), column=col,
+                               value=p, code="alignment"))
     return out
 
+
+# -- the config against the contracts ------------------------------------------------------------------------
+
+def check_config(ws: cfg.Workspace) -> list[tuple[tuple[str, ...], str, object]]:
+    """Config keys naming canonical tables and columns that do not exist: (key path, expected, value)."""
+    out = []
+    for name, src in ws.sources.items():
+        contract = CONTRACTS.get(name)
+        if contract is None:
+            out.append((("sources", name), f"unknown table: expected one of {', '.join(sorted(CONTRACTS))}"
+                                           f"{_did_you_mean(name, CONTRACTS)}", None))
+            continue
+        cols = list(contract.columns)
+        for section in ("columns", "values", "constants"):
+            for key in getattr(src, section):
+                if key not in contract.columns:
+                    out.append((("sources", name, section, key),
+                                f"unknown column of the {name} table: expected one of {', '.join(cols)}"
+                                f"{_did_you_mean(key, cols)}", None))
+    return out
+
+
+def _metric_refs(d: cfg.Metric) -> tuple[str | None, list[tuple[str, str]], list[tuple[str, str]]]:
+    """(table, [(field, column)], [(field, metric)]) a metric definition refers to."""
+    cols: list[tuple[str, str]] = []
+    for f in ("column", "time", "start", "end", "divide_by", "stage_column", "entity"):
+        v = getattr(d, f, None)
+        if isinstance(v, str):
+            cols.append((f, v))
+    for c, cond in (getattr(d, "where", None) or {}).items():
+        cols.append(("where", c))
+        if isinstance(cond, dict):
+            cols += [("where", v) for op, v in cond.items() if op.endswith("_col") and isinstance(v, str)]
+    metrics = [(f, getattr(d, f)) for f in ("of", "numerator", "denominator") if isinstance(getattr(d, f, None), str)]
+    return getattr(d, "table", None), cols, metrics
+
+
+def check_metrics(ws: cfg.Workspace, used: set[str]) -> list[Problem]:
+    """Metrics the plan uses (and the metrics they build on) name tables, columns and metrics that exist."""
+    out, seen, todo = [], set(), sorted(m for m in used if m in ws.metrics)
+    while todo:
+        name = todo.pop(0)
+        if name in seen:
+            continue
+        seen.add(name)
+        d = ws.metrics[name].definition
+        table, cols, refs = _metric_refs(d)
+
+        def add(field: str, value: object, expected: str, name: str = name) -> None:
+            out.append(config_problem("okr.yaml", f"metrics.{name}.{field}", expected, value))
+
+        if d.kind == "headcount":
+            table = "people"
+            cols = [("where", c) for c in (d.where or {})]
+        if table is not None:
+            if table not in ws.sources and not (table == "teams" and "people" in ws.sources):
+                add("table", table, f"expected a table with a source under 'sources:' "
+                                    f"({', '.join(ws.sources)}){_did_you_mean(table, ws.sources)}")
+            elif table in CONTRACTS:
+                known = list(CONTRACTS[table].columns)
+                for field, c in cols:
+                    if c not in known:
+                        add(field, c, f"expected a column of the {table} table{_did_you_mean(c, known)}")
+        ref = getattr(d, "reference", None)
+        if ref is not None and ref in CONTRACTS and d.reference_column not in CONTRACTS[ref].columns:
+            add("reference_column", d.reference_column, f"expected a column of the {ref} table")
+        for field, m in refs:
+            if m not in ws.metrics:
+                add(field, m, f"expected a metric defined under 'metrics:'{_did_you_mean(m, ws.metrics)}")
+            else:
+                todo.append(m)
+    return out
+
+
+# -- everything at once --------------------------------------------------------------------------------------
 
 def stage_workspace(raw: Mapping[str, pd.DataFrame], ws: cfg.Workspace) -> tuple[dict[str, pd.DataFrame],
                                                                                  list[Problem]]:
-    """Stage every source to its contract and run every check; problems are errors or warnings."""
-    from transforms.contracts import CONTRACTS
+    """Stage every source that could be read to its contract and run every check; problems are errors or
+    warnings. Sources missing from ``raw`` could not be read (their problems are the reader's); checks that
+    need them are skipped rather than reporting follow-on errors."""
+    from transforms.report import build_teams
     from transforms.staging import stage
 
     tables: dict[str, pd.DataFrame] = {}
     problems: list[Problem] = []
     labels: dict[str, dict[str, str]] = {}
-    for name, frame in raw.items():
-        source = ws.sources[name]
+    usable: set[str] = set()
+    for name, source in ws.sources.items():
         contract = CONTRACTS.get(name)
-        if contract is None:
-            problems.append(Problem("okr.yaml", f"key 'sources.{name}': a canonical table name, one of "
-                                                f"{', '.join(sorted(CONTRACTS))}"))
+        if name not in raw or contract is None:
             continue
+        frame = raw[name]
+        found: list[Problem] = list(frame.attrs.get("read_problems") or [])
         labels[name] = {c: source.columns.get(c, c) for c in contract.columns}
-        table, found = stage(frame, source, contract, source.path, ws.timezone)
+        table, staged = stage(frame, source, contract, source.path, ws.timezone)
+        found += staged
+        formula_cells = {(p.row, p.column) for p in staged if p.code == "formula"}
+        found += [p for p in check_table(table, contract, source.path, source.sheet, labels[name])
+                  if not (p.code == "required" and (p.row, p.column) in formula_cells)]
+        if table.empty:
+            if name in MUST_HAVE_ROWS:
+                found.append(Problem(source.path, f"no rows below the header: expected at least one "
+                                                  f"{'person' if name == 'people' else 'key result'}",
+                                     sheet=source.sheet, code="empty"))
+            elif not frame.attrs.get("read_problems"):
+                found.append(Problem(source.path, f"no rows below the header: the {name} table has no data, so "
+                                                  "its metrics show 'no data'", sheet=source.sheet,
+                                     severity="warning", code="empty"))
+        if not any(p.code in ("column", "empty") and p.severity == "error" for p in found):
+            usable.add(name)
         problems += found
-        problems += check_table(table, contract, source.path, source.sheet, labels[name])
         tables[name] = table
-    if problems:
-        return tables, problems
-    people_src = ws.sources["people"]
-    from transforms.report import build_teams
-
-    teams = build_teams(tables)
-    problems += check_people(tables["people"], teams, people_src.path, people_src.sheet, labels["people"])
-    people_ids = set(tables["people"]["person_id"].astype(str))
-    for name, table in tables.items():
-        if name not in ("people", "plan", "checkins"):
-            src = ws.sources[name]
-            problems += check_owners(table, people_ids, src.path, src.sheet, labels[name])
-    plan_src = ws.sources["plan"]
-    problems += check_plan(tables["plan"], ws, set(teams["team_id"].astype(str)), people_ids, plan_src.path,
-                           plan_src.sheet, labels["plan"])
-    return tables, problems
+    teams = None
+    if "people" in usable and ("teams" not in ws.sources or "teams" in usable):
+        teams = build_teams(tables)
+        people_src = ws.sources["people"]
+        problems += check_people(tables["people"], teams, people_src.path, people_src.sheet, labels["people"])
+    people_ids = set(tables["people"]["person_id"].dropna().astype(str)) if "people" in usable else None
+    if people_ids is not None:
+        for name, table in tables.items():
+            if name not in ("people", "plan", "checkins"):
+                src = ws.sources[name]
+                problems += check_owners(table, people_ids, src.path, src.sheet, labels[name])
+    if "plan" in usable:
+        plan_src = ws.sources["plan"]
+        team_ids = set(teams["team_id"].dropna().astype(str)) if teams is not None else None
+        problems += check_plan(tables["plan"], ws, team_ids, people_ids, plan_src.path, plan_src.sheet,
+                               labels["plan"])
+        problems += check_metrics(ws, set(tables["plan"]["metric"].dropna().astype(str)))
+    return tables, cap(problems)
