@@ -116,17 +116,35 @@ def partial_periods(
             if t is None or col not in t.columns or t[col].isna().all():
                 continue
             first = t[col].min()
-            dated = [c for c in t.columns if pd.api.types.is_datetime64_any_dtype(t[c])]
-            last = max(t[c].max() for c in dated)
             for p in _periods(metrics, name, quarter):
                 label = quarter_of(p.start, start_month).label
                 if first > p.start and first < p.end:
                     notes.append(_partial_text(locale, table, label, first, "start"))
-                if last < p.end - pd.Timedelta(days=1) and last >= p.start:
-                    notes.append(_partial_text(locale, table, label, last, "end"))
         if notes:
             out[name] = sorted(set(notes))
     return out
+
+
+FACT_EXCLUDED = ("people", "teams", "regions", "plan", "checkins")
+
+
+def data_end_note(tables: Mapping[str, pd.DataFrame], quarter: Quarter, as_of: pd.Timestamp | None,
+                  locale: str, slack_days: int = 7) -> list[str]:
+    """One note when the exports as a whole stop well before the period being graded ends."""
+    last = None
+    for name, t in tables.items():
+        if name in FACT_EXCLUDED:
+            continue
+        for c in t.columns:
+            if pd.api.types.is_datetime64_any_dtype(t[c]) and t[c].notna().any():
+                last = t[c].max() if last is None else max(last, t[c].max())
+    until = as_of if as_of is not None else quarter.last_day
+    if last is None or last >= until - pd.Timedelta(days=slack_days) or last < quarter.start:
+        return []
+    day = last.strftime("%Y-%m-%d")
+    if locale == "zh-CN":
+        return [f"导出数据截至 {day}，早于 {until:%Y-%m-%d}：之后的数值尚未计入"]
+    return [f"the exports end on {day}, before {until:%Y-%m-%d}: later activity is not counted yet"]
 
 
 def _partial_text(locale: str, table: str, label: str, when: pd.Timestamp, edge: str) -> str:

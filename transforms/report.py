@@ -16,7 +16,7 @@ from transforms.calendar import Quarter
 from transforms.key_results import compute_actuals
 from transforms.metrics import Engine, Org
 from transforms.plan import expand_plan
-from transforms.quality import kr_quality, partial_periods
+from transforms.quality import data_end_note, kr_quality, partial_periods
 from transforms.rollup import alignment, objective_scores, owner_scores, value_rollup
 from transforms.scoring import grade
 
@@ -36,6 +36,7 @@ class QuarterResults:
     value_warnings: list[dict] = field(default_factory=list)
     kr_notes: dict[str, list[str]] = field(default_factory=dict)
     metric_notes: dict[str, list[str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 def build_teams(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
@@ -99,4 +100,5 @@ def compute_quarter(
         kr_notes=kr_quality(tables["plan"], ws.metrics, locale or ws.locale),
         metric_notes=partial_periods(tables, ws.metrics, sorted(krs["metric"].unique()), quarter,
                                      ws.fiscal_year_start_month, locale or ws.locale),
+        notes=data_end_note(tables, quarter, as_of, locale or ws.locale),
     )

@@ -215,7 +215,7 @@ def build_scorecards(
             })
         members, columns, dist = _member_table(tier, owner_id, member_context)
         me = own[(tier, owner_id)]
-        dq: list[str] = []
+        dq: list[str] = list(res.notes)
         for m in dict.fromkeys(r["metric"] for r in records):
             dq += res.metric_notes.get(m, [])
         dq += [_value_warning(w, locale) for w in res.value_warnings
