@@ -107,8 +107,7 @@ def safe_text_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:
-    safe_text_frame(df).to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n",
-                               float_format="%.10g")
+    safe_text_frame(df).to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
 
 
 def write_xlsx(df: pd.DataFrame, path: Path, sheet: str = "kr_values") -> None:

@@ -49,3 +49,26 @@ def demo_run(tmp_path_factory) -> CliRun:
 def demo_folder(demo_run) -> Path:
     assert demo_run.returncode == 0, demo_run.stderr
     return demo_run.out / DEMO_SLUG
+
+
+DEMO_Q2_QUARTER = "FY2017-18-Q2"
+
+
+@pytest.fixture(scope="session")
+def okr_cli():
+    """The console-script runner (``okr_report``) for tests that call commands other than a demo run."""
+    return okr_report
+
+
+@pytest.fixture(scope="session")
+def demo_en_run(tmp_path_factory) -> CliRun:
+    """The demo's last quarter rendered in English into its own output folder."""
+    out = tmp_path_factory.mktemp("demo_en_out")
+    return run_cli("run", "--workspace", str(DEMO), "--quarter", DEMO_QUARTER, "--locale", "en", out=out)
+
+
+@pytest.fixture(scope="session")
+def demo_q2_run(tmp_path_factory) -> CliRun:
+    """The demo's FY2017-18 Q2 (the quarter the headcount KR is due), rendered into its own folder."""
+    out = tmp_path_factory.mktemp("demo_q2_out")
+    return run_cli("run", "--workspace", str(DEMO), "--quarter", DEMO_Q2_QUARTER, out=out)

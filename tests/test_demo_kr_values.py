@@ -29,7 +29,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import DEMO, run_cli
+
+DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
 
 EXPORTS = DEMO / "exports"
 COMPANY = "xinghe"
@@ -309,12 +310,10 @@ def q4_values(demo_folder) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="session")
-def q2_values(tmp_path_factory) -> pd.DataFrame:
+def q2_values(demo_q2_run) -> pd.DataFrame:
     """A second real run for FY2017-18 Q2 (headcount KR due then, fiscal-year-to-date windows)."""
-    out = tmp_path_factory.mktemp("demo_q2_out")
-    run = run_cli("run", "--workspace", str(DEMO), "--quarter", Q2_SLUG, out=out)
-    assert run.returncode == 0, run.stderr
-    return read_kr_values(out / Q2_SLUG)
+    assert demo_q2_run.returncode == 0, demo_q2_run.stderr
+    return read_kr_values(demo_q2_run.out / Q2_SLUG)
 
 
 def product_values(table: pd.DataFrame, kr_id: str, tier: str) -> dict[str, float]:
@@ -543,9 +542,10 @@ def test_t5_kr3_efficiency_positive_share(q4_values):
     """t5_kr3 efficiency_positive_share = surveys submitted in Q4 with 'Rep Efficient' = Yes / surveys
     submitted in Q4 that answered 'Rep Efficient' (Yes or No; blank answers are left out), per team."""
     s = surveys()
-    q4 = lambda r: r[in_period(r["at"], Q4)]  # noqa: E731
-    yes = per_owner(s, "team", team_ids(), lambda r: q4(r)[q4(r)["efficient"] == True], len, 0.0)  # noqa: E712
-    answered = per_owner(s, "team", team_ids(), lambda r: q4(r)[q4(r)["efficient"].notna()], len, 0.0)
+    yes = per_owner(s, "team", team_ids(), lambda r: r[in_period(r["at"], Q4) & r["efficient"].eq(True)],
+                    len, 0.0)
+    answered = per_owner(s, "team", team_ids(), lambda r: r[in_period(r["at"], Q4) & r["efficient"].notna()],
+                         len, 0.0)
     assert_values(q4_values, "t5_kr3", "team", ratio(yes, answered), min_owners=len(team_ids()),
                   min_real=len(team_ids()))
 
@@ -611,10 +611,11 @@ def test_p2_kr1_feature_x_preferred_share(q4_values):
     / surveys in Q4 where both scores are given, per salesperson."""
     owners = sample_people(Q4)
     s = surveys()
-    q4 = lambda r: r[in_period(r["at"], Q4)]  # noqa: E731
-    better = per_owner(s, "person", owners, lambda r: q4(r)[q4(r)["feature_x"] > q4(r)["best_other"]], len, 0.0)
+    better = per_owner(s, "person", owners,
+                       lambda r: r[in_period(r["at"], Q4) & (r["feature_x"] > r["best_other"])], len, 0.0)
     rated = per_owner(s, "person", owners,
-                      lambda r: q4(r)[q4(r)["feature_x"].notna() & q4(r)["best_other"].notna()], len, 0.0)
+                      lambda r: r[in_period(r["at"], Q4) & r["feature_x"].notna() & r["best_other"].notna()],
+                      len, 0.0)
     assert_values(q4_values, "p2_kr1", "person", ratio(better, rated), min_owners=MIN_PERSON_OWNERS,
                   min_real=MIN_PERSON_OWNERS)
 

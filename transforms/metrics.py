@@ -501,6 +501,8 @@ def lineage(metrics: Mapping[str, cfg.MetricDef], name: str) -> tuple[list[str],
         bits.append(f"{d.from_stage} -> {d.to_stage} within {d.within_days:g} d")
     if isinstance(d, cfg.CoverageMetric):
         bits.append(f"distinct {d.column} / {d.reference}")
+    if isinstance(d, cfg.DistinctMetric) and d.first_seen:
+        bits.append(f"{d.column} seen for the first time")
     tables = [table] + ([d.reference] if isinstance(d, cfg.CoverageMetric) else [])
     return tables, " and ".join(b for b in bits if b) or "all rows"
 
