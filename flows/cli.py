@@ -197,8 +197,9 @@ def serve(
         with serving.api_server() as url:
             console.out.print(f"serving okr-quarterly-report/{serving.DEPLOYMENT}: cron '{cron}' "
                               f"({ws.timezone}), next runs {', '.join(next_runs(cron, ws.timezone))}", markup=False)
-            console.out.print(f"  Prefect API {url}; manual run: prefect deployment run "
-                              f"'okr-quarterly-report/{serving.DEPLOYMENT}'; stop with Ctrl-C", markup=False)
+            console.out.print(f"  Prefect API {url}; manual run: PREFECT_API_URL={url} prefect deployment run "
+                              f"'okr-quarterly-report/{serving.DEPLOYMENT}'; "
+                              "stop with Ctrl-C", markup=False)
             serving.serve(ws, ws_dir, str(out) if out else None, send)
     except KeyboardInterrupt:
         console.err.print("stopped", markup=False)

@@ -36,7 +36,7 @@ def load_workspace(workspace: Path) -> tuple[Workspace, Path]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
-        if "\t" in problem:
+        if "\t" in problem or "'\\t'" in problem:
             problem += " (indent with spaces, not tabs)"
         where = f" at column {mark.column + 1}" if mark else ""
         raise InputError([Problem(shown, f"invalid YAML{where}: {problem}", line=mark.line + 1 if mark else None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import re
 import zipfile
 from pathlib import Path
@@ -55,9 +56,15 @@ def _read_csv(path: Path, source: Source, shown: str) -> pd.DataFrame:
     if not data.strip():
         raise InputError([Problem(shown, "the file is empty: expected a header row with the column names")])
     text = _decode(data, source, shown)
-    records, problems = _scan_csv(text, source, shown)
     h = source.header_row
-    if not any(records.get(h, [])):
+    n = _fits(text, source)
+    if n is not None:
+        df = _pandas_csv(text, source, shown)
+        if len(df) == n - h:
+            df.index = pd.RangeIndex(h + 1, h + 1 + len(df))
+            return _finish(df.dropna(how="all"), [], {})
+    records, problems = _scan_csv(text, source, shown)
+    if not any(c.strip() for c in records.get(h, [])):
         raise InputError([Problem(shown, f"expected the column names on row {h}, found "
                                          f"{'an empty row' if h in records else 'no such row'}", row=h)])
     if not problems:
@@ -76,6 +83,25 @@ def _read_csv(path: Path, source: Source, shown: str) -> pd.DataFrame:
                      sep=source.delimiter, header=0, engine="c")
     df.index = pd.Index(keep, dtype="int64")
     return _finish(df.dropna(how="all"), problems, {})
+
+
+def _fits(text: str, source: Source) -> int | None:
+    """The quick check: every row has as many values as the header and every quote is closed; returns the
+    number of rows (None when a closer look is needed)."""
+    try:
+        lengths = [len(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=source.delimiter,
+                                              strict=True)]
+    except csv.Error:
+        return None
+    h = source.header_row
+    if len(lengths) < h or lengths[h - 1] == 0:
+        return None
+    header = next(itertools.islice(csv.reader(io.StringIO(text, newline=""), delimiter=source.delimiter), h - 1,
+                                   None))
+    if not any(c.strip() for c in header):
+        return None
+    width = lengths[h - 1]
+    return len(lengths) if all(n in (0, width) for n in lengths[h:]) else None
 
 
 def _pandas_csv(text: str, source: Source, shown: str) -> pd.DataFrame:
@@ -104,8 +130,11 @@ def _decode(data: bytes, source: Source, shown: str) -> str:
         start = data.rfind(b"\n", 0, exc.start) + 1
         end = data.find(b"\n", exc.start)
         raw_line = data[start: end if end >= 0 else len(data)].rstrip(b"\r")
-        guess = None if source.encoding else _guess_encoding(data)
-        if source.encoding:
+        guess = _guess_encoding(data)
+        if source.encoding and guess:
+            expected = (f"expected text in {source.encoding}, the encoding declared for this source; the file "
+                        f"looks like {guess[1]}: set 'encoding: {guess[0]}' for it in okr.yaml")
+        elif source.encoding:
             expected = (f"expected text in {source.encoding}, the encoding declared for this source; "
                         "fix 'encoding:' for it in okr.yaml")
         elif guess:
@@ -237,8 +266,8 @@ def _read_xlsx(path: Path, source: Source, shown: str) -> pd.DataFrame:
                                   sheet=sheet)])
     header = [_header_text(c) for c in rows[h]]
     width = max((i + 1 for i, c in enumerate(header) if c), default=0)
+    problems = _header_problems(header, rows[h + 1:], merged, h, shown, sheet)
     body = [list(r[:width]) + [None] * (width - len(r)) for r in rows[h + 1:]]
-    problems = _header_problems(header[:width], body, merged, h, shown, sheet)
     columns = [c or f"(column {_letter(i)})" for i, c in enumerate(header[:width])]
     df = pd.DataFrame(body, columns=columns, dtype=object)
     df = df.map(lambda v: None if v == "" else v)
@@ -269,7 +298,8 @@ def _header_problems(header: list[str], body: list[list], merged: list, h: int, 
             out.append(Problem(shown, f"the header cells {cells} are merged: expected one column name per cell; "
                                       "unmerge them and name each column", sheet=sheet, row=h + 1, code="merged"))
             reported |= set(range(c0, c1 + 1))
-    for i, name in enumerate(header):
+    for i in range(max((len(r) for r in body), default=0)):
+        name = header[i] if i < len(header) else ""
         if not name and i not in reported and any(i < len(r) and r[i] not in (None, "") for r in body):
             out.append(Problem(shown, f"the header cell {_letter(i)}{h + 1} is empty but the column has values: "
                                       "expected a column name; the column is ignored", sheet=sheet, row=h + 1,

@@ -6,8 +6,10 @@ Rendering is batched over worker processes inside one task, never one task per s
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import logging
 import secrets
 import shutil
 import time
@@ -42,6 +44,22 @@ from transforms.scorecards import (
 from transforms.validation import stage_workspace
 
 VOLATILE_KEYS = ("generated_at", "run_id")
+_OUTPUT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR)
+
+
+class _QuietOutputErrors(logging.Filter):
+    """A full disk or an unwritable output folder reaches the user as one problem line (exit code 2); Prefect's
+    task log would print a traceback for the same thing."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, OSError) and exc.errno in _OUTPUT_ERRNOS:
+            return False
+        text = record.getMessage()
+        return not any(f"[Errno {n}]" in text or f"OSError({n}," in text for n in _OUTPUT_ERRNOS)
+
+
+logging.getLogger("prefect.task_runs").addFilter(_QuietOutputErrors())
 
 
 @dataclass
@@ -279,8 +297,8 @@ def _quarter_problems(tables: dict, quarter: Quarter) -> list[Problem]:
                 hi = t[col].max() if hi is None else max(hi, t[col].max())
     if lo is None or (hi >= quarter.start and lo < quarter.end):
         return []
-    return [Problem("--quarter", f"a quarter within the data, which runs from {lo:%Y-%m-%d} to {hi:%Y-%m-%d}",
-                    value=quarter.label)]
+    return [Problem("--quarter", f"expected a quarter within the data, which runs from {lo:%Y-%m-%d} to "
+                                 f"{hi:%Y-%m-%d}", value=quarter.label)]
 
 
 @flow(name="okr-quarterly-report", log_prints=False, persist_result=False)
@@ -341,7 +359,8 @@ def okr_report(
         previous = pub.published(root, q.slug)
         staging = pub.new_version(root, q.slug, run_id)
     except OSError as exc:
-        return RunOutcome(False, problems=[Problem(str(root), f"a writable output folder ({exc.strerror})")])
+        return RunOutcome(False, problems=[Problem(str(root), f"the output folder cannot be written ({exc.strerror}): "
+                                                              "expected a writable folder for --out or 'output:'")])
     in_scope = scope_owners(res, team, person)
     old_manifest, old_kr = read_previous(previous) if in_scope is not None else ({}, None)
     summaries = card_summaries(cards)
@@ -388,8 +407,8 @@ def okr_report(
         folder = publish_version(root, q.slug, staging, run_id)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        return RunOutcome(False, problems=[Problem(str(getattr(exc, "filename", None) or root),
-                                                   f"room to write the outputs ({exc.strerror})")])
+        return RunOutcome(False, problems=[Problem(str(root), f"the outputs could not be written ({exc.strerror}); "
+                                                              "the published scorecards were left as they were")])
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

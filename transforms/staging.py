@@ -164,6 +164,7 @@ def _dates(s: pd.Series, blank: pd.Series, source: Source, workspace_tz: str):
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
     values = s.where(~blank)
     is_dt = values.map(lambda v: isinstance(v, (pd.Timestamp, np.datetime64)) or hasattr(v, "isoformat"))
+    is_dt = is_dt.astype(bool)  # an empty text column maps to an empty text series, not a mask
     if is_dt.any():
         cells = pd.to_datetime(values[is_dt].map(lambda v: pd.Timestamp(v).tz_localize(None)
                                                  if pd.Timestamp(v).tzinfo else pd.Timestamp(v)))
@@ -171,6 +172,7 @@ def _dates(s: pd.Series, blank: pd.Series, source: Source, workspace_tz: str):
     rest = values[~is_dt & ~blank]
     if len(rest):
         is_num = rest.map(lambda v: isinstance(v, (int, float)) or bool(re.fullmatch(r"\d{4,5}(\.\d+)?", str(v))))
+        is_num = is_num.astype(bool)
         serial = rest[is_num]
         if len(serial):
             days = pd.to_numeric(serial, errors="coerce")

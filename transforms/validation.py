@@ -119,8 +119,9 @@ def check_owners(df: pd.DataFrame, people_ids: set[str], file: str, sheet: str |
     first = int(unknown[unknown].index[0])
     shown = ", ".join(values[:5]) + (" ..." if len(values) > 5 else "")
     n = int(unknown.sum())
-    return [Problem(file, f"{n} row{'s' if n != 1 else ''} name{'s' if n == 1 else ''} owners missing from the "
-                          f"people directory ({shown}); they count for the company only", sheet=sheet, row=first,
+    what = "1 row names an owner" if n == 1 else f"{n} rows name owners"
+    return [Problem(file, f"{what} missing from the people directory ({shown}); "
+                          f"{'it counts' if n == 1 else 'they count'} for the company only", sheet=sheet, row=first,
                     column=labels.get("person_id", "person_id"), value=values[0], severity=severity, code="owner")]
 
 
@@ -140,9 +141,10 @@ def check_plan(plan: pd.DataFrame, ws: cfg.Workspace, team_ids: set[str] | None,
         if pd.notna(m) and m not in ws.metrics:
             add(r, "metric", m, f"expected a metric defined under 'metrics:' in okr.yaml"
                                 f"{_did_you_mean(m, ws.metrics)}", "metric")
+    tiers = ("company", "team", "person")
     for r, row in plan.iterrows():
         owner, tier = str(row["owner_id"]), row["tier"]
-        if pd.isna(row["owner_id"]):
+        if pd.isna(row["owner_id"]) or tier not in tiers:
             pass
         elif tier == "company" and owner not in ("*", ws.company.id):
             add(r, "owner_id", owner, f"expected the company id {ws.company.id!r} or '*'", "owner")
@@ -175,7 +177,7 @@ def _alignment(plan: pd.DataFrame, file: str, sheet: str | None, labels: Mapping
         return []
     parent, row_of, tiers = {}, {}, {}
     for r, row in plan.iterrows():
-        if pd.isna(row["objective_id"]):
+        if pd.isna(row["objective_id"]) or row["tier"] not in _RANK:
             continue
         oid = str(row["objective_id"])
         row_of.setdefault(oid, r)
@@ -303,9 +305,11 @@ def stage_workspace(raw: Mapping[str, pd.DataFrame], ws: cfg.Workspace) -> tuple
         labels[name] = {c: source.columns.get(c, c) for c in contract.columns}
         table, staged = stage(frame, source, contract, source.path, ws.timezone)
         found += staged
-        formula_cells = {(p.row, p.column) for p in staged if p.code == "formula"}
+        # a cell staging could not read (or a formula with no result) is empty now: reported once, not twice
+        unread = {(p.row, p.column) for p in staged if p.code in ("formula", "type")}
+        missing = {p.column for p in staged if p.code == "column"}  # already reported once for the column
         found += [p for p in check_table(table, contract, source.path, source.sheet, labels[name])
-                  if not (p.code == "required" and (p.row, p.column) in formula_cells)]
+                  if p.column not in missing and not (p.code == "required" and (p.row, p.column) in unread)]
         if table.empty:
             if name in MUST_HAVE_ROWS:
                 found.append(Problem(source.path, f"no rows below the header: expected at least one "
@@ -320,8 +324,9 @@ def stage_workspace(raw: Mapping[str, pd.DataFrame], ws: cfg.Workspace) -> tuple
         problems += found
         tables[name] = table
     teams = None
-    if "people" in usable and ("teams" not in ws.sources or "teams" in usable):
-        teams = build_teams(tables)
+    if "people" in usable:
+        if "teams" not in ws.sources or "teams" in usable:
+            teams = build_teams(tables)
         people_src = ws.sources["people"]
         problems += check_people(tables["people"], teams, people_src.path, people_src.sheet, labels["people"])
     people_ids = set(tables["people"]["person_id"].dropna().astype(str)) if "people" in usable else None
