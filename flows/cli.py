@@ -118,9 +118,13 @@ def print_summary(o) -> None:
     w = console.out
     score = "no data" if o.company_score is None else f"{o.company_score:.2f}"
     w.print(f"okr-report · {o.quarter_label}", markup=False)
-    w.print(f"  computed {o.kr_rows:,} KR values for {c['company']} company, {c['team']} teams, "
-            f"{c['person']} people", markup=False)
-    w.print(f"  scorecards: {o.rendered} rendered, {o.reused} reused (HTML + PDF)", markup=False)
+    if o.unchanged:
+        w.print(f"  nothing changed since the published run (same exports, config, code and templates): "
+                f"kept its {c['company'] + c['team'] + c['person']} scorecards", markup=False)
+    else:
+        w.print(f"  computed {o.kr_rows:,} KR values for {c['company']} company, {c['team']} teams, "
+                f"{c['person']} people", markup=False)
+        w.print(f"  scorecards: {o.rendered} rendered, {o.reused} reused (HTML + PDF)", markup=False)
     people = o.statuses.get("person", {})
     teams = o.statuses.get("team", {})
     w.print(f"  company score {score} ({o.company_status}); teams {_dist(teams)}; people {_dist(people)}",
@@ -130,7 +134,7 @@ def print_summary(o) -> None:
                 markup=False)
     secs = o.seconds
     parts = ", ".join(f"{k} {secs[k]:.1f}" for k in ("extract", "transform", "render", "write") if k in secs)
-    w.print(f"  took {secs.get('total', 0):.1f} s ({parts})", markup=False)
+    w.print(f"  took {secs.get('total', 0):.1f} s" + (f" ({parts})" if parts else ""), markup=False)
     w.print(f"  scorecards are in {o.folder}/", markup=False)
     w.print(f"  open {o.folder}/index.html", markup=False)
 

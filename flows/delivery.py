@@ -48,36 +48,69 @@ def deliver_scorecards(
     send: bool, resend: bool, run_id: str, credentials_block: str | None = None,
 ) -> DeliverySummary:
     """Route, build and send (or write) one message per recipient and scorecard."""
+    if team and not any(c["tier"] == "team" and c["owner_id"] == team for c in cards):
+        raise ValueError(f"--team {team!r} is not a team of the published scorecards")
+    if person and not any(c["tier"] == "person" and c["owner_id"] == person for c in cards):
+        raise ValueError(f"--person {person!r} has no published scorecard")
     person_team = people.set_index("person_id")["team_id"].dropna().astype(str).to_dict()
     scoped = [c for c in cards if in_send_scope(c, team, person, person_team)]
     deliveries, skipped = route(scoped, people, teams, executives)
     base = deliveries_dir(out, slug)
     summary = DeliverySummary("sent" if send else "outbox", skipped=skipped)
-    settings = mail.settings_from_env(block=credentials_block) if send else None
+    try:
+        settings = mail.settings_from_env(block=credentials_block) if send else None
+    except mail.MailConfigError as exc:
+        if _deployment_run():  # nobody reads a terminal there: the flow run itself must fail
+            raise DeliveryFailed(str(exc)) from None
+        raise
     sender = settings.sender if settings else "scorecards@okr-report.invalid"
     ledger = mail.Ledger(base / "ledger.sqlite")
-    already = ledger.sent_keys() if send and not resend else set()
-    items, outcomes = [], []
-    for d in deliveries:
-        if d.key in already:
-            outcomes.append(mail.Outcome(d.recipient_id, d.email, d.path, "skipped", "already sent"))
-            continue
-        pdf = folder / f"{d.path}.pdf"
-        sha = hashlib.sha256(pdf.read_bytes()).hexdigest()
-        items.append((d, mail.build_message(d, quarter_label, company, locale, pdf, sender), sha))
-    if send:
-        outcomes += mail.send_all(items, settings, ledger, attempts=_int_env("OKR_SMTP_ATTEMPTS", 4),
-                                  backoff=float(_env("OKR_SMTP_BACKOFF_SECONDS", "2")))
-    else:
-        summary.outbox = str(base / "outbox" / run_id)
-        outcomes += mail.write_outbox(items, Path(summary.outbox))
+    outcomes: list[mail.Outcome] = []
+    # the ledger is read and written under a lock: a second run of this quarter waits, then skips what
+    # the first one sent
+    with ledger.exclusive():
+        already = ledger.sent_keys() if send and not resend else set()
+        items = []
+        for d in deliveries:
+            if d.key in already:
+                outcomes.append(mail.Outcome(d.recipient_id, d.email, d.path, "skipped", "already sent"))
+                continue
+            pdf = folder / f"{d.path}.pdf"
+            sha = hashlib.sha256(pdf.read_bytes()).hexdigest()
+            msg_id = mail.message_id(quarter_label, d.key, sender, salt=sha + (f"|resend {run_id}" if resend else ""))
+            items.append((d, mail.build_message(d, quarter_label, company, locale, pdf, sender, msg_id), sha))
+        if send:
+            outcomes += mail.send_all(items, settings, ledger, attempts=_int_env("OKR_SMTP_ATTEMPTS", 4),
+                                      backoff=_float_env("OKR_SMTP_BACKOFF_SECONDS", 2.0))
+        else:
+            summary.outbox = str(base / "outbox" / run_id)
+            outcomes += mail.write_outbox(items, Path(summary.outbox))
     summary.counts = {s: sum(o.status == s for o in outcomes) for s in ("sent", "failed", "skipped", "written")}
     summary.failed = [f"{o.email} ({o.path}): {o.detail}" for o in outcomes if o.status == "failed"]
     report = base / f"report-{run_id}.json"
-    mail.write_report(outcomes, report)
+    mail.write_report(outcomes, report, skipped, meta={
+        "quarter": quarter_label, "run_id": run_id, "mode": summary.mode, "team": team, "person": person,
+        "resend": resend, "server": settings.describe() if settings else None})
     summary.report = str(report)
-    _artifact(outcomes, quarter_label, summary)
+    _artifact(outcomes, skipped, quarter_label, summary)
+    if summary.failed and _deployment_run():
+        # the CLI exits non-zero on failed messages; a scheduled or triggered run fails instead
+        raise DeliveryFailed(f"{len(summary.failed)} messages failed (report: {report}): "
+                             + "; ".join(summary.failed[:5]))
     return summary
+
+
+class DeliveryFailed(RuntimeError):
+    """Raised in deployment runs (scheduled or triggered) so the flow run ends Failed."""
+
+
+def _deployment_run() -> bool:
+    try:
+        from prefect.runtime import deployment
+
+        return bool(deployment.id)
+    except Exception:  # noqa: BLE001 - outside a flow run there is no deployment
+        return False
 
 
 def _env(name: str, default: str) -> str:
@@ -93,15 +126,27 @@ def _int_env(name: str, default: int) -> int:
         return default
 
 
-def _artifact(outcomes: list[mail.Outcome], quarter_label: str, summary: DeliverySummary) -> None:
-    """Publish the delivery report as a Prefect table artifact (best effort: it is a copy)."""
+def _float_env(name: str, default: float) -> float:
+    try:
+        return max(0.0, float(_env(name, str(default))))
+    except ValueError:
+        return default
+
+
+def _artifact(outcomes: list[mail.Outcome], not_addressed: list[str], quarter_label: str,
+              summary: DeliverySummary) -> None:
+    """Publish the delivery report as a Prefect table artifact (best effort: the JSON report is the record)."""
     try:
         from prefect.artifacts import create_table_artifact
 
+        rows = [{k: getattr(o, k) for k in REPORT_COLUMNS} for o in outcomes]
+        rows += [{"recipient_id": "", "email": "", "path": "", "status": "not addressed", "detail": s}
+                 for s in not_addressed]
         create_table_artifact(
             key="okr-delivery-report",
-            table=[{k: getattr(o, k) for k in REPORT_COLUMNS} for o in outcomes],
-            description=f"{quarter_label}: " + ", ".join(f"{v} {k}" for k, v in summary.counts.items() if v),
+            table=rows,
+            description=f"{quarter_label}: " + (", ".join(f"{v} {k}" for k, v in summary.counts.items() if v)
+                                                or "nothing to deliver"),
         )
     except Exception:  # noqa: BLE001 - the JSON report on disk is the record
         pass

@@ -7,6 +7,7 @@ ledger already holds unless ``resend`` is asked for.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -15,8 +16,8 @@ import socket
 import sqlite3
 import ssl
 import time
-from collections.abc import Callable, Iterable
-from contextlib import closing
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -99,17 +100,25 @@ def _mail_env() -> Environment:
                        keep_trailing_newline=True)
 
 
-def message_id(quarter: str, key: str, sender: str) -> str:
-    """Stable per (quarter, recipient, scorecard): a resent message is recognisably the same one."""
-    digest = hashlib.sha256(f"{quarter}|{key}".encode()).hexdigest()[:32]
+def message_id(quarter: str, key: str, sender: str, salt: str = "") -> str:
+    """Stable per (quarter, recipient, scorecard, salt).
+
+    A retried or resumed delivery of the same PDF keeps its Message-ID, so a receiving server can drop
+    a copy it already has; the caller salts it with the PDF digest (a changed scorecard is a new message)
+    and, for a deliberate resend, with the run id (so mail clients do not hide it as a duplicate).
+    """
+    digest = hashlib.sha256(f"{quarter}|{key}|{salt}".encode()).hexdigest()[:32]
     return f"<{digest}@{sender.rsplit('@', 1)[-1]}>"
 
 
-def build_message(d: Delivery, quarter: str, company: str, locale: str, pdf: Path, sender: str) -> EmailMessage:
+def build_message(d: Delivery, quarter: str, company: str, locale: str, pdf: Path, sender: str,
+                  msg_id: str | None = None) -> EmailMessage:
     """A multipart message: plain text, HTML alternative, and the PDF as application/pdf."""
-    for value in (d.recipient_name, d.owner_name, company, quarter):
+    for value in (d.recipient_name, d.owner_name, d.email, company, quarter, sender):
         if not header_safe(value):
             raise ValueError(f"header value holds a line break or control character: {value!r}")
+    if not valid_email(d.email) or not valid_email(sender):
+        raise ValueError(f"not one plain email address: {d.email!r} / {sender!r}")
     env = _mail_env()
     lang = "zh" if locale == "zh-CN" else "en"
     context = {"recipient": d.recipient_name, "owner": d.owner_name, "tier": d.tier, "quarter": quarter,
@@ -120,7 +129,7 @@ def build_message(d: Delivery, quarter: str, company: str, locale: str, pdf: Pat
     msg["From"] = formataddr((company, sender))
     msg["To"] = formataddr((d.recipient_name, d.email))
     msg["Date"] = formatdate(localtime=False, usegmt=True)
-    msg["Message-ID"] = message_id(quarter, d.key, sender)
+    msg["Message-ID"] = msg_id or message_id(quarter, d.key, sender)
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(env.get_template(f"body.{lang}.txt").render(context))
     msg.add_alternative(env.get_template(f"body.{lang}.html").render(context), subtype="html")
@@ -145,6 +154,17 @@ class Ledger:
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=30, isolation_level=None)
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Held while a run reads the ledger and sends: two runs of one quarter never mail the same message."""
+        lock = self.path.with_suffix(".lock")
+        with open(lock, "a+b") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
     def sent_keys(self) -> set[str]:
         with closing(self._connect()) as db:
@@ -196,6 +216,13 @@ def _is_permanent(exc: Exception) -> bool:
     return isinstance(code, int) and code >= 500
 
 
+def _session_kept(exc: Exception) -> bool:
+    """The server refused this one message for now but kept the session open (smtplib sent RSET)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(c != 421 for c, _ in exc.recipients.values())
+    return isinstance(exc, smtplib.SMTPDataError) and exc.smtp_code != 421
+
+
 def _error_text(exc: Exception) -> str:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return "; ".join(f"{c} {m.decode(errors='replace') if isinstance(m, bytes) else m}"
@@ -217,51 +244,59 @@ def send_all(
 ) -> list[Outcome]:
     """Send over one connection, reconnecting with backoff on transient errors.
 
-    A permanent refusal (5xx) is recorded for that recipient and the batch goes on.
+    ``attempts`` bounds the consecutive connections that deliver nothing; a connection that delivered
+    (or settled) at least one message before it broke starts the count again. A permanent refusal (5xx)
+    is recorded for that recipient and the batch goes on. Each message is recorded in the ledger as soon
+    as the server has answered for it.
     """
     pending = list(items)
     outcomes: dict[str, Outcome] = {}
-    tries = 0
-    while pending and tries < attempts:
-        tries += 1
+    deferred: dict[str, int] = {}  # transient refusals of one message on a healthy connection
+    failures = 0
+    while pending and failures < attempts:
         smtp = None
+        progressed = False
         try:
             smtp = _connect(settings)
             while pending:
                 d, msg, sha = pending[0]
+                if deferred.get(d.key):
+                    sleep(backoff * 2 ** (deferred[d.key] - 1))
                 try:
                     smtp.send_message(msg, from_addr=settings.sender, to_addrs=[d.email])
-                except smtplib.SMTPResponseException as exc:
-                    if not _is_permanent(exc):
-                        raise
-                    ledger.record(d, "failed", msg["Message-ID"], sha, _error_text(exc))
-                    outcomes[d.key] = Outcome(d.recipient_id, d.email, d.path, "failed", _error_text(exc))
+                except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as exc:
+                    if not _is_permanent(exc) and not _session_kept(exc):
+                        raise  # the server closed the session: reconnect
+                    detail = _error_text(exc)
+                    outcomes[d.key] = Outcome(d.recipient_id, d.email, d.path, "failed", detail)
                     pending.pop(0)
-                    continue
-                except smtplib.SMTPRecipientsRefused as exc:
                     if not _is_permanent(exc):
-                        raise
-                    ledger.record(d, "failed", msg["Message-ID"], sha, _error_text(exc))
-                    outcomes[d.key] = Outcome(d.recipient_id, d.email, d.path, "failed", _error_text(exc))
-                    pending.pop(0)
+                        deferred[d.key] = deferred.get(d.key, 0) + 1
+                        if deferred[d.key] < attempts:
+                            pending.append((d, msg, sha))  # try again after the others
+                            continue
+                    ledger.record(d, "failed", msg["Message-ID"], sha, detail)
+                    progressed = True
                     continue
                 ledger.record(d, "sent", msg["Message-ID"], sha, None)
                 outcomes[d.key] = Outcome(d.recipient_id, d.email, d.path, "sent")
                 pending.pop(0)
+                progressed = True
         except (smtplib.SMTPException, *TRANSIENT) as exc:
-            last = _error_text(exc)
+            failures = 1 if progressed else failures + 1
             if isinstance(exc, smtplib.SMTPAuthenticationError):
-                tries = attempts  # wrong credentials do not get better by waiting
-            if pending and tries < attempts:
-                sleep(backoff * 2 ** (tries - 1))
+                failures = attempts  # wrong credentials do not get better by waiting
+            last = _error_text(exc)
             for d, _, _ in pending:
                 outcomes[d.key] = Outcome(d.recipient_id, d.email, d.path, "failed", last)
+            if pending and failures < attempts:
+                sleep(backoff * 2 ** (failures - 1))
         finally:
             if smtp is not None:
                 try:
                     smtp.quit()
                 except (smtplib.SMTPException, OSError):
-                    pass
+                    smtp.close()
     for d, msg, sha in pending:
         ledger.record(d, "failed", msg["Message-ID"], sha, outcomes[d.key].detail)
     return list(outcomes.values())
@@ -280,7 +315,13 @@ def write_outbox(items: Iterable[tuple[Delivery, EmailMessage, str]], folder: Pa
     return out
 
 
-def write_report(outcomes: list[Outcome], path: Path) -> None:
+def write_report(outcomes: list[Outcome], path: Path, not_addressed: Iterable[str] = (),
+                 meta: dict | None = None) -> None:
+    """The delivery report: one row per message (sent / failed / skipped / written) and who was not addressed."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps([o.__dict__ for o in outcomes], ensure_ascii=False, indent=2) + "\n",
-                    encoding="utf-8")
+    rows = [o.__dict__ for o in outcomes]
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("sent", "failed", "skipped", "written")}
+    report = {**(meta or {}), "counts": counts, "deliveries": rows, "not_addressed": list(not_addressed)}
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)

@@ -81,6 +81,7 @@ class RunOutcome:
     seconds: dict[str, float] = field(default_factory=dict)
     run_id: str = ""
     delivery: object | None = None
+    unchanged: bool = False
 
 
 def code_version() -> str:
@@ -252,6 +253,82 @@ def publish_version(out: Path, slug: str, staging: Path, run_id: str) -> str:
 
 # -- the flow ------------------------------------------------------------------------------------------
 
+@task(cache_policy=NO_CACHE)
+def hash_inputs(ws: Workspace, workspace_dir: Path) -> dict[str, str]:
+    """sha256 of every configured export (the cheap way to know nothing changed)."""
+    out = {}
+    for name, source in ws.sources.items():
+        path = source_path(workspace_dir, source.path)
+        out[name] = file_sha256(path) if path.is_file() else "missing"
+    return out
+
+
+def run_fingerprint(ws: Workspace, workspace_dir: Path, q: Quarter, locale: str, cutoff: pd.Timestamp | None) -> str:
+    """Everything a quarter's outputs depend on: config, exports, code, templates, locale, cut-off date."""
+    inputs = hash_inputs(ws, workspace_dir)
+    blob = json.dumps({"config": ws.model_dump(mode="json"), "inputs": inputs, "code": code_version(),
+                       "templates": template_version(), "locale": locale, "quarter": q.label,
+                       "as_of": None if cutoff is None else f"{cutoff:%Y-%m-%d}"}, sort_keys=True)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def reuse_unchanged(ws: Workspace, ws_dir: Path, out: str | None, q: Quarter, fingerprint: str, run_id: str,
+                    started: datetime, t0: float, team: str | None, person: str | None, send: bool, resend: bool,
+                    locale: str) -> RunOutcome | None:
+    """When nothing the outputs depend on changed, keep the published quarter as it is (and still deliver)."""
+    root = output_root(ws, ws_dir, out)
+    previous = pub.published(root, q.slug)
+    manifest, _ = read_previous(previous) if previous is not None else ({}, None)
+    if not manifest or manifest.get("fingerprint") != fingerprint or not manifest.get("cards"):
+        return None
+    cards = manifest["cards"]
+    total = round(time.perf_counter() - t0, 3)
+    pub.append_history(root, q.slug, {"run_id": run_id, "scope": "person" if person else "team" if team else "all",
+                                      "started_at": started.isoformat(timespec="seconds"),
+                                      "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                                      "rendered": 0, "reused": len(cards), "unchanged": True,
+                                      "parameters": {"quarter": q.label, "team": team, "person": person}})
+    delivery = None
+    if send:
+        tables = _people_and_teams(ws, ws_dir)
+        if isinstance(tables, list):
+            return RunOutcome(False, problems=tables, quarter_label=q.label)
+        company = next((c["owner_name"] for c in cards if c["tier"] == "company"), ws.company.name)
+        try:
+            delivery = deliver_scorecards(cards, previous, root, q.slug, q.label, company, locale,
+                                          tables["people"], build_teams(tables), ws.executives, team, person, send,
+                                          resend, run_id, ws.mail.get("credentials_block"))
+        except (mail.MailConfigError, ValueError) as exc:
+            return RunOutcome(False, problems=[Problem("mail settings", str(exc))], quarter_label=q.label)
+    company = next((c for c in cards if c["tier"] == "company"), None)
+    statuses: dict[str, dict[str, int]] = {}
+    for c in cards:
+        statuses.setdefault(c["tier"], {}).setdefault(c["status"], 0)
+        statuses[c["tier"]][c["status"]] += 1
+    return RunOutcome(True, quarter_label=q.label, folder=str(root / q.slug),
+                      company_score=None if company is None else company["score"],
+                      company_status="" if company is None else company["status"], cards=_card_counts(cards),
+                      rendered=0, reused=len(cards), kr_rows=int(manifest.get("kr_rows", 0)), statuses=statuses,
+                      seconds={"total": total}, run_id=run_id, delivery=delivery, unchanged=True)
+
+
+def _people_and_teams(ws: Workspace, ws_dir: Path) -> dict | list[Problem]:
+    """Only the directory exports, staged: what routing needs."""
+    from transforms.contracts import CONTRACTS
+    from transforms.staging import stage
+
+    sources = {k: v for k, v in ws.sources.items() if k in ("people", "teams")}
+    raw, _, problems = extract_exports(ws.model_copy(update={"sources": sources}), ws_dir)
+    if problems:
+        return problems
+    tables = {}
+    for name, frame in raw.items():
+        tables[name], found = stage(frame, ws.sources[name], CONTRACTS[name], ws.sources[name].path, ws.timezone)
+        if [p for p in found if p.severity == "error"]:
+            return found
+    return tables
+
+
 def resolve_quarter(ws: Workspace, quarter: str | None) -> Quarter:
     if quarter:
         return parse_quarter(quarter, ws.fiscal_year_start_month)
@@ -329,6 +406,12 @@ def okr_report(
     if cutoff is None:
         today = pd.Timestamp(datetime.now(ZoneInfo(ws.timezone)).date())
         cutoff = today if q.start <= today <= q.last_day else None
+    fingerprint = run_fingerprint(ws, ws_dir, q, locale, cutoff)
+    if not team and not person:
+        unchanged = reuse_unchanged(ws, ws_dir, out, q, fingerprint, run_id, started, t0, team, person, send,
+                                    resend, locale)
+        if unchanged is not None:
+            return unchanged
 
     t = time.perf_counter()
     console.step(f"extracting {len(ws.sources)} exports for {q.label}")
@@ -397,6 +480,7 @@ def okr_report(
             "kr_rows": int(len(kr)),
             "warnings": [str(w) for w in warnings],
             "scorecards": rendered["hashes"],
+            "fingerprint": fingerprint,
             "cards": summaries,
         }
         seconds["write"] = time.perf_counter() - t
@@ -476,18 +560,9 @@ def okr_send(
         return RunOutcome(False, problems=[Problem(str(root / q.slug), "published scorecards; run "
                                                    "'okr-report run' for this quarter first")])
     cards, manifest = load_cards(folder)
-    sources = {k: v for k, v in ws.sources.items() if k in ("people", "teams")}
-    raw, _, problems = extract_exports(ws.model_copy(update={"sources": sources}), ws_dir)
-    if problems:
-        return RunOutcome(False, problems=problems)
-    from transforms.contracts import CONTRACTS
-    from transforms.staging import stage
-
-    tables = {}
-    for name, frame in raw.items():
-        tables[name], found = stage(frame, ws.sources[name], CONTRACTS[name], ws.sources[name].path, ws.timezone)
-        if found:
-            return RunOutcome(False, problems=found)
+    tables = _people_and_teams(ws, ws_dir)
+    if isinstance(tables, list):
+        return RunOutcome(False, problems=tables, quarter_label=q.label)
     company = next((c["owner_name"] for c in cards if c["tier"] == "company"), ws.company.name)
     locale = manifest.get("parameters", {}).get("locale") or ws.locale
     run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"

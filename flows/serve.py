@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -89,11 +90,36 @@ def local_server(timeout: float | None = None) -> Iterator[str]:
 
 @contextmanager
 def api_server() -> Iterator[str]:
-    """Yield the API URL: the configured one, or a local server started (and stopped) here."""
-    url = os.environ.get("PREFECT_API_URL")
+    """Yield the API URL: the configured one (environment or Prefect profile), or a local server started
+    (and stopped) here."""
+    url = os.environ.get("PREFECT_API_URL") or _configured_api_url()
     if url:
         yield url
         return
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        # a plain SIGTERM (systemd, docker stop) must still stop the server we start
+        previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        with _served_locally() as url:
+            yield url
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _configured_api_url() -> str | None:
+    from prefect.settings import get_current_settings
+
+    return get_current_settings().api.url or None
+
+
+def _exit_on_sigterm(signum, frame) -> None:
+    raise SystemExit(128 + signum)
+
+
+@contextmanager
+def _served_locally() -> Iterator[str]:
     with local_server() as url:
         os.environ["PREFECT_API_URL"] = url
         from prefect.settings import PREFECT_API_URL, temporary_settings

@@ -46,6 +46,11 @@ class Org:
         return started & not_ended
 
 
+def _as_text(s: pd.Series) -> pd.Series:
+    """Owner keys as text without copying columns that already are text."""
+    return s if pd.api.types.is_string_dtype(s) and s.dtype != object else s.astype(str)
+
+
 def _index(tier: str, owners: pd.Index) -> pd.MultiIndex:
     return pd.MultiIndex.from_arrays([[tier] * len(owners), owners.astype(str)], names=["tier", "owner_id"])
 
@@ -235,7 +240,7 @@ class Engine:
             if key is None:
                 out[tier] = pd.Index([self.org.company_id] if len(df) else [])
             else:
-                out[tier] = pd.Index(df[key].dropna().astype(str).unique())
+                out[tier] = pd.Index(_as_text(df[key].dropna()).unique())
         return out
 
     def _grouped(self, rows: pd.DataFrame, table: str, agg) -> list[tuple[str, pd.Series, pd.Series]]:
@@ -247,7 +252,7 @@ class Engine:
                 count = pd.Series([len(rows)], index=[self.org.company_id])
             else:
                 sub = rows[rows[key].notna()]
-                groups = sub.groupby(sub[key].astype(str), sort=False)
+                groups = sub.groupby(_as_text(sub[key]), sort=False)
                 value = agg(groups)
                 count = groups.size()
             out.append((tier, value, count))
@@ -303,7 +308,7 @@ class Engine:
         parts = []
         for tier, key in self._keys(d.table):
             sub = rows if key is None else rows[rows[key].notna()]
-            by = [d.column] if key is None else [sub[key].astype(str), d.column]
+            by = [d.column] if key is None else [_as_text(sub[key]), d.column]
             first = sub.groupby(by, sort=False)[d.time].min()
             new = first if lo is None else first[first >= lo]
             if key is None:

@@ -47,8 +47,16 @@ def route(
     people: pd.DataFrame,
     teams: pd.DataFrame,
     executives: list[str],
+    today: pd.Timestamp | None = None,
 ) -> tuple[list[Delivery], list[str]]:
-    """Deliveries for the given scorecards, and the reasons some could not be addressed."""
+    """Deliveries for the given scorecards, and the reasons some could not be addressed.
+
+    People who have left the company before ``today`` (default: the current date) are not addressed:
+    their mailbox is gone or belongs to the company now.
+    """
+    today = (pd.Timestamp.today() if today is None else pd.Timestamp(today)).normalize()
+    if today.tzinfo is not None:
+        today = today.tz_localize(None)
     by_id = {str(r["person_id"]): r for r in people.to_dict("records")}
     leads = {}
     if "lead_id" in teams.columns:
@@ -65,6 +73,9 @@ def route(
                 skipped.append(f"team {owner}: no team lead in the teams export")
         else:
             recipients = [(str(e), "executive") for e in executives]
+        if recipients and not header_safe(str(card["owner_name"])):
+            skipped.append(f"{tier} {owner}: its name holds line breaks or control characters")
+            continue
         for pid, reason in recipients:
             person = by_id.get(pid)
             if person is None:
@@ -72,6 +83,10 @@ def route(
                 continue
             email = _text(person.get("email"))
             name = _text(person.get("person_name")) or pid
+            left = _left_on(person.get("ended_at"))
+            if left is not None and left < today:
+                skipped.append(f"{pid}: left on {left:%Y-%m-%d}")
+                continue
             if not valid_email(email):
                 skipped.append(f"{pid}: no usable email address ({email!r})")
                 continue
@@ -80,6 +95,20 @@ def route(
                 continue
             out.append(Delivery(pid, name, email, tier, owner, card["owner_name"], card["path"], reason))
     return out, skipped
+
+
+def _left_on(value: object) -> pd.Timestamp | None:
+    if value is None or value is pd.NaT:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        return None
+    if ts.tzinfo is not None:
+        ts = ts.tz_localize(None)
+    return ts.normalize()
 
 
 def _text(value: object) -> str:

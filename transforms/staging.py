@@ -116,17 +116,28 @@ def describe(spec: Col, source: Source) -> str:
 
 
 def _blank(s: pd.Series) -> pd.Series:
+    if _is_text(s):
+        return (s.isna() | s.str.strip().eq("")).fillna(True).astype(bool)
     return s.isna() | s.astype("string").str.strip().eq("").fillna(True)
+
+
+def _is_text(s: pd.Series) -> bool:
+    """A column read as text (CSV), where vectorised string operations apply to every value."""
+    return pd.api.types.is_string_dtype(s) and s.dtype != object
 
 
 def cast(s: pd.Series, spec: Col, source: Source, workspace_tz: str) -> tuple[pd.Series, list[tuple[int, object]]]:
     """Cast one column; returns the typed series and (row, value) pairs that could not be read."""
     blank = _blank(s)
     if spec.dtype == "str":
+        if _is_text(s):
+            return s.str.strip().where(~blank, np.nan), []
         text = s.map(_to_text, na_action="ignore").astype("object")
         return text.where(~blank, np.nan), []
     if spec.dtype in ("int", "float"):
-        num = pd.to_numeric(s.where(~blank).map(_numeric_text, na_action="ignore"), errors="coerce")
+        num = pd.to_numeric(s.where(~blank), errors="coerce") if _is_text(s) else None
+        if num is None or (num.isna() & ~blank).any():
+            num = pd.to_numeric(s.where(~blank).map(_numeric_text, na_action="ignore"), errors="coerce")
         bad = num.isna() & ~blank
         if spec.dtype == "int":
             frac = num.notna() & (num != np.floor(num.fillna(0)))
@@ -156,6 +167,10 @@ def _numeric_text(v: object) -> object:
 
 
 def _dates(s: pd.Series, blank: pd.Series, source: Source, workspace_tz: str):
+    if _is_text(s):
+        fast = _fast_text_dates(s, blank, source, workspace_tz)
+        if fast is not None:
+            return fast
     if pd.api.types.is_datetime64_any_dtype(s):
         out = s
         if getattr(out.dt, "tz", None) is not None:
@@ -183,6 +198,26 @@ def _dates(s: pd.Series, blank: pd.Series, source: Source, workspace_tz: str):
             out[text.index] = _parse_text_dates(text, source, workspace_tz)
     bad = out.isna() & ~blank
     return out.dt.round("s"), list(s[bad].items())
+
+
+def _fast_text_dates(s: pd.Series, blank: pd.Series, source: Source, workspace_tz: str):
+    """One vectorised parse with the declared format (or ISO 8601); values it cannot read go through the
+    careful path one by one. Returns None when the column needs the careful path as a whole."""
+    fmt = source.date_format or "ISO8601"
+    try:
+        parsed = pd.to_datetime(s.where(~blank), format=fmt, errors="coerce")
+    except (ValueError, TypeError):
+        return None
+    if getattr(parsed.dt, "tz", None) is not None:
+        return None
+    parsed = _to_workspace_tz(parsed.astype("datetime64[ns]"), source.timezone or workspace_tz, workspace_tz)
+    failed = parsed.isna() & ~blank
+    if failed.any():
+        careful, _ = _dates(s[failed].astype(object), blank[failed], source, workspace_tz)
+        parsed = parsed.copy()
+        parsed[failed] = careful
+    bad = parsed.isna() & ~blank
+    return parsed.dt.round("s"), list(s[bad].items())
 
 
 _NUMERIC_DATE = re.compile(
