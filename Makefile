@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_QUARTER ?= FY2017-18-Q4
+SIZE ?= 2k
 # Debian packages the product needs: Pango/HarfBuzz for WeasyPrint, a CJK font, poppler for PDF checks.
 DEB_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk poppler-utils
 
@@ -35,6 +36,10 @@ demo: system-deps $(BIN)/.installed
 test: system-deps $(BIN)/.installed
 	$(BIN)/ruff check flows transforms tests
 	$(BIN)/pytest -q
+
+bench: system-deps $(BIN)/.installed
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/run.py --size $(SIZE)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check flows transforms tests benchmarks

@@ -62,6 +62,8 @@ def run(
     send: bool = typer.Option(False, "--send", help="Email the scorecards (SMTP settings from OKR_SMTP_*); "
                               "without it the messages are written to an outbox as .eml files."),
     resend: bool = typer.Option(False, "--resend", help="Send again messages the ledger says were sent."),
+    dask_address: Optional[str] = typer.Option(None, "--dask-address", help="Render on an existing Dask "
+                                               "cluster (tcp://HOST:PORT); workers need PREFECT_API_URL."),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
 ) -> None:
     """Compute, grade and publish one quarter's scorecards."""
@@ -78,7 +80,7 @@ def run(
         outcome = okr_report(
             workspace=str(workspace), quarter=quarter, team=team, person=person,
             out=str(out) if out else None, locale=locale, as_of=as_of, processes=processes,
-            send=send, resend=resend,
+            send=send, resend=resend, dask_address=dask_address,
         )
     except InputError as exc:
         report_problems(exc.problems, str(workspace))

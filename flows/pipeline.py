@@ -168,15 +168,12 @@ def card_hash(card: dict, template: str) -> str:
     return hashlib.sha256((template + blob).encode("utf-8")).hexdigest()
 
 
-@task(cache_policy=NO_CACHE)
-def render_scorecards(cards: list[dict], index: dict, staging: Path, previous: Path | None,
-                      in_scope: set[tuple[str, str]] | None, processes: int) -> dict:
-    """Write HTML and PDF for each card, reusing unchanged (or out-of-scope) ones from the last run."""
-    from flows.render import render_html, render_index_html, render_pdfs
-
+def plan_render(cards: list[dict], staging: Path, previous: Path | None,
+                in_scope: set[tuple[str, str]] | None) -> tuple[list[dict], dict[str, str], int, str]:
+    """Copy what can be reused from the published version; return the cards that need rendering."""
     template = template_version()
     old = _previous_hashes(previous)
-    jobs, hashes, reused = [], {}, 0
+    todo, hashes, reused = [], {}, 0
     for card in cards:
         path = card["path"]
         h = card_hash(card, template)
@@ -187,14 +184,67 @@ def render_scorecards(cards: list[dict], index: dict, staging: Path, previous: P
             hashes[path] = old.get(path, h)
             reused += 1
             continue
-        target = staging / f"{path}.html"
+        todo.append(card)
+    return todo, hashes, reused, template
+
+
+@task(cache_policy=NO_CACHE)
+def render_scorecards(cards: list[dict], index: dict, staging: Path, previous: Path | None,
+                      in_scope: set[tuple[str, str]] | None, processes: int) -> dict:
+    """Write HTML and PDF for each card, reusing unchanged (or out-of-scope) ones from the last run."""
+    from flows.render import render_html, render_index_html, render_pdfs
+
+    todo, hashes, reused, template = plan_render(cards, staging, previous, in_scope)
+    jobs = []
+    for card in todo:
+        target = staging / f"{card['path']}.html"
         target.parent.mkdir(parents=True, exist_ok=True)
         html = render_html(card)
         target.write_text(html, encoding="utf-8")
-        jobs.append((html, str(staging / f"{path}.pdf")))
+        jobs.append((html, str(staging / f"{card['path']}.pdf")))
     (staging / "index.html").write_text(render_index_html(index), encoding="utf-8")
     render_pdfs(jobs, processes=processes, progress=_progress(len(jobs)))
     return {"hashes": hashes, "rendered": len(jobs), "reused": reused, "template": template}
+
+
+@task(cache_policy=NO_CACHE)
+def render_batch(cards: list[dict]) -> list[tuple[str, str, bytes]]:
+    """HTML and PDF of a batch of scorecards, in memory: runs on a Dask worker."""
+    from flows.render import pdf_bytes, render_html
+
+    out = []
+    for card in cards:
+        html = render_html(card)
+        out.append((card["path"], html, pdf_bytes(html)))
+    return out
+
+
+DASK_BATCH = 50
+
+
+def render_on_dask(cards: list[dict], index: dict, staging: Path, previous: Path | None,
+                   in_scope: set[tuple[str, str]] | None, address: str) -> dict:
+    """Fan the rendering out to an existing Dask cluster, one task per batch; the flow writes the files."""
+    from prefect_dask import DaskTaskRunner
+
+    from flows.render import render_index_html
+
+    todo, hashes, reused, template = plan_render(cards, staging, previous, in_scope)
+    batches = [todo[i:i + DASK_BATCH] for i in range(0, len(todo), DASK_BATCH)]
+    done = 0
+    report = _progress(len(todo))
+    with DaskTaskRunner(address=address) as runner:
+        futures = [runner.submit(render_batch, parameters={"cards": batch}) for batch in batches]
+        for future in futures:
+            for path, html, pdf in future.result():
+                target = staging / f"{path}.html"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(html, encoding="utf-8")
+                (staging / f"{path}.pdf").write_bytes(pdf)
+                done += 1
+            report(done)
+    (staging / "index.html").write_text(render_index_html(index), encoding="utf-8")
+    return {"hashes": hashes, "rendered": len(todo), "reused": reused, "template": template}
 
 
 def _progress(total: int):
@@ -390,6 +440,7 @@ def okr_report(
     processes: int | None = None,
     send: bool = False,
     resend: bool = False,
+    dask_address: str | None = None,
 ) -> RunOutcome:
     """Compute, grade and publish one quarter's scorecards for the company, its teams and people."""
     started = datetime.now(UTC)
@@ -456,7 +507,12 @@ def okr_report(
     try:
         t = time.perf_counter()
         console.step(f"rendering {len(cards)} scorecards")
-        rendered = render_scorecards(cards, index, staging, previous, in_scope, processes or DEFAULT_PROCESSES)
+        address = dask_address or ws.dask_address
+        if address:
+            rendered = render_on_dask(cards, index, staging, previous, in_scope, address)
+        else:
+            rendered = render_scorecards(cards, index, staging, previous, in_scope,
+                                         processes or DEFAULT_PROCESSES)
         seconds["render"] = time.perf_counter() - t
         t = time.perf_counter()
         write_tables(kr, staging)

@@ -396,6 +396,14 @@ def _write_pdf(html: str, pdf_path: str) -> float:
     return time.perf_counter() - started
 
 
+def pdf_bytes(html: str) -> bytes:
+    """One PDF in memory, for workers that share no file system with the flow (a Dask cluster)."""
+    if not _WORKER:
+        _init_worker()
+    document = HTML(string=html, url_fetcher=_WORKER["fetcher"])
+    return document.write_pdf(font_config=_WORKER["font_config"], cache=_WORKER["cache"])
+
+
 def _write_chunk(chunk: Sequence[tuple[str, str]]) -> list[float]:
     """Worker entry point: one IPC round trip for several PDFs."""
     return [_write_pdf(html, path) for html, path in chunk]

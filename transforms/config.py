@@ -217,6 +217,7 @@ class Workspace(Strict):
         None, description="cron line for scheduled runs; default: 06:00 on the first day of each fiscal quarter"
     )
     schedule_hour: int = Field(6, ge=0, le=23)
+    dask_address: str | None = Field(None, description="render on this Dask scheduler, e.g. tcp://10.0.0.5:8786")
     status_bands: StatusBands = StatusBands()
     sources: dict[str, Source]
     metrics: dict[str, MetricDef]
