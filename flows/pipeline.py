@@ -325,19 +325,38 @@ def run_fingerprint(ws: Workspace, workspace_dir: Path, q: Quarter, locale: str,
 def reuse_unchanged(ws: Workspace, ws_dir: Path, out: str | None, q: Quarter, fingerprint: str, run_id: str,
                     started: datetime, t0: float, team: str | None, person: str | None, send: bool, resend: bool,
                     locale: str) -> RunOutcome | None:
-    """When nothing the outputs depend on changed, keep the published quarter as it is (and still deliver)."""
+    """Nothing the outputs depend on changed: publish the last version again (hard links), then deliver.
+
+    Returns None when there is no such version, so the full run goes ahead.
+    """
     root = output_root(ws, ws_dir, out)
     previous = pub.published(root, q.slug)
     manifest, _ = read_previous(previous) if previous is not None else ({}, None)
     if not manifest or manifest.get("fingerprint") != fingerprint or not manifest.get("cards"):
         return None
     cards = manifest["cards"]
-    total = round(time.perf_counter() - t0, 3)
-    pub.append_history(root, q.slug, {"run_id": run_id, "scope": "person" if person else "team" if team else "all",
-                                      "started_at": started.isoformat(timespec="seconds"),
-                                      "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                                      "rendered": 0, "reused": len(cards), "unchanged": True,
-                                      "parameters": {"quarter": q.label, "team": team, "person": person}})
+    try:
+        staging = pub.new_version(root, q.slug, run_id)
+    except OSError as exc:
+        return RunOutcome(False, problems=[_unwritable(root, exc)])
+    try:
+        pub.link_tree(previous, staging)
+        manifest.update({
+            "run_id": run_id, "started_at": started.isoformat(timespec="seconds"),
+            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"), "rendered": 0, "reused": len(cards),
+            "unchanged_since": manifest.get("unchanged_since") or manifest["run_id"],
+            "scope": "person" if person else "team" if team else "all",
+            "seconds": {"total": round(time.perf_counter() - t0, 3)},
+        })
+        (staging / "manifest.json").unlink()
+        pub.write_json(manifest, staging / "manifest.json")
+        folder = publish_version(root, q.slug, staging, run_id)
+        pub.append_history(root, q.slug, {k: manifest[k] for k in ("run_id", "scope", "started_at", "finished_at",
+                                                                    "rendered", "reused", "parameters")})
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        return RunOutcome(False, problems=[Problem(str(root), f"the outputs could not be written ({exc.strerror}); "
+                                                              "the published scorecards were left as they were")])
     delivery = None
     if send:
         tables = _people_and_teams(ws, ws_dir)
@@ -345,7 +364,7 @@ def reuse_unchanged(ws: Workspace, ws_dir: Path, out: str | None, q: Quarter, fi
             return RunOutcome(False, problems=tables, quarter_label=q.label)
         company = next((c["owner_name"] for c in cards if c["tier"] == "company"), ws.company.name)
         try:
-            delivery = deliver_scorecards(cards, previous, root, q.slug, q.label, company, locale,
+            delivery = deliver_scorecards(cards, Path(folder), root, q.slug, q.label, company, locale,
                                           tables["people"], build_teams(tables), ws.executives, team, person, send,
                                           resend, run_id, ws.mail.get("credentials_block"))
         except (mail.MailConfigError, ValueError) as exc:
@@ -355,11 +374,16 @@ def reuse_unchanged(ws: Workspace, ws_dir: Path, out: str | None, q: Quarter, fi
     for c in cards:
         statuses.setdefault(c["tier"], {}).setdefault(c["status"], 0)
         statuses[c["tier"]][c["status"]] += 1
-    return RunOutcome(True, quarter_label=q.label, folder=str(root / q.slug),
+    return RunOutcome(True, quarter_label=q.label, folder=folder,
                       company_score=None if company is None else company["score"],
                       company_status="" if company is None else company["status"], cards=_card_counts(cards),
                       rendered=0, reused=len(cards), kr_rows=int(manifest.get("kr_rows", 0)), statuses=statuses,
-                      seconds={"total": total}, run_id=run_id, delivery=delivery, unchanged=True)
+                      seconds=manifest["seconds"], run_id=run_id, delivery=delivery, unchanged=True)
+
+
+def _unwritable(root: Path, exc: OSError) -> Problem:
+    return Problem(str(root), f"the output folder cannot be written ({exc.strerror}): expected a writable folder "
+                              "for --out or 'output:'")
 
 
 def _people_and_teams(ws: Workspace, ws_dir: Path) -> dict | list[Problem]:
@@ -493,8 +517,7 @@ def okr_report(
         previous = pub.published(root, q.slug)
         staging = pub.new_version(root, q.slug, run_id)
     except OSError as exc:
-        return RunOutcome(False, problems=[Problem(str(root), f"the output folder cannot be written ({exc.strerror}): "
-                                                              "expected a writable folder for --out or 'output:'")])
+        return RunOutcome(False, problems=[_unwritable(root, exc)])
     in_scope = scope_owners(res, team, person)
     old_manifest, old_kr = read_previous(previous) if in_scope is not None else ({}, None)
     summaries = card_summaries(cards)

@@ -8,6 +8,7 @@ new complete set. Old versions are pruned; the run history is kept beside them.
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import os
 import shutil
@@ -89,6 +90,22 @@ def prune(out: Path, slug: str, keep: int = KEEP_VERSIONS) -> None:
     for p in versions[:-keep]:
         if current is None or p.resolve() != current:
             shutil.rmtree(p, ignore_errors=True)
+
+
+def link_tree(source: Path, target: Path) -> None:
+    """Hard-link every file of a published version into a new one (a copy where links are not possible)."""
+    for path in source.rglob("*"):
+        dest = target / path.relative_to(source)
+        if path.is_dir():
+            dest.mkdir(parents=True, exist_ok=True)
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(path, dest)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EROFS, errno.EDQUOT):
+                raise
+            shutil.copy2(path, dest)
 
 
 def neutralise(value: object) -> object:
