@@ -20,7 +20,8 @@ from transforms import config as cfg
 from transforms.calendar import Period, Quarter, parse_quarter
 
 TIERS = ("person", "team", "company")
-TEAM_COL = "_team_id"
+PERSON_KEY, TEAM_KEY = "_person_key", "_team_key"
+"""Integer owner codes (-1 = no owner) attached to each table once, so every group-by runs on integers."""
 
 
 class MetricError(ValueError):
@@ -46,9 +47,10 @@ class Org:
         return started & not_ended
 
 
-def _as_text(s: pd.Series) -> pd.Series:
-    """Owner keys as text without copying columns that already are text."""
-    return s if pd.api.types.is_string_dtype(s) and s.dtype != object else s.astype(str)
+def _codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Owner codes per row and the owner ids they stand for (ids as text)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return codes.astype(np.int64), pd.Index(pd.Index(uniques).astype(str), dtype=object)
 
 
 def _index(tier: str, owners: pd.Index) -> pd.MultiIndex:
@@ -158,21 +160,35 @@ class Engine:
     fiscal_start_month: int
     _cache: dict[tuple, pd.DataFrame] = field(default_factory=dict)
     _prepared: dict[str, pd.DataFrame] = field(default_factory=dict)
+    _owner_ids: dict[str, dict[str, pd.Index]] = field(default_factory=dict)
+    _masks: dict[tuple, pd.Series] = field(default_factory=dict)
 
     # -- tables -------------------------------------------------------------------------------------
     def table(self, name: str) -> pd.DataFrame:
-        """A staged table with the owner's team attached (once per run)."""
+        """A staged table with integer person and team codes attached (once per run)."""
         if name in self._prepared:
             return self._prepared[name]
         if name not in self.tables:
             raise MetricError(f"table {name!r} has no source in the workspace")
         df = self.tables[name]
+        owners: dict[str, pd.Index] = {}
+        extra: dict[str, np.ndarray] = {}
+        if "person_id" in df.columns and name != "people":
+            extra[PERSON_KEY], owners["person"] = _codes(df["person_id"])
         if "team_id" in df.columns and name != "people":
-            df = df.assign(**{TEAM_COL: df["team_id"]})
+            extra[TEAM_KEY], owners["team"] = _codes(df["team_id"])
         elif "person_id" in df.columns:
-            df = df.assign(**{TEAM_COL: df["person_id"].map(self.org.person_team())})
+            person, ids = (extra[PERSON_KEY], owners["person"]) if PERSON_KEY in extra else _codes(df["person_id"])
+            team_of, owners["team"] = _codes(pd.Series(ids, dtype=object).map(self.org.person_team()))
+            extra[TEAM_KEY] = np.where(person >= 0, np.append(team_of, -1)[person], -1)
+        df = df.assign(**extra)
         self._prepared[name] = df
+        self._owner_ids[name] = owners
         return df
+
+    def _named(self, table: str, tier: str, s: pd.Series) -> pd.Series:
+        """A series indexed by owner code, re-indexed by owner id."""
+        return pd.Series(s.to_numpy(), index=self._owner_ids[table][tier].take(s.index.to_numpy()), name=s.name)
 
     def _column(self, table: str, col: str | None) -> None:
         if col is not None and col not in self.table(table).columns:
@@ -203,9 +219,17 @@ class Engine:
             return None
         return period.start
 
-    def _rows(self, d: cfg._Measure, period: Period) -> pd.DataFrame:
+    def _where(self, table: str, where: Mapping[str, object]) -> pd.Series:
+        """A table's filter mask, memoised: the months and the quarter of a metric share it."""
+        key = (table, repr(sorted(where.items(), key=str)))
+        if key not in self._masks:
+            self._masks[key] = where_mask(self.table(table), where, table)
+        return self._masks[key]
+
+    def _rows(self, d: cfg._Measure, period: Period, columns: list[str | None]) -> pd.DataFrame:
+        """The rows a measure counts in the period, with only the columns it reads (and owner codes)."""
         df = self.table(d.table)
-        mask = where_mask(df, d.where, d.table)
+        mask = self._where(d.table, d.where)
         if d.time is not None:
             self._column(d.table, d.time)
             lo = self._window(d.window, period)
@@ -213,34 +237,28 @@ class Engine:
             in_time = t < period.end
             if lo is not None:
                 in_time &= t >= lo
-            mask &= in_time.fillna(False)
-        return df[mask]
+            mask = mask & in_time.fillna(False)
+        for c in columns:
+            self._column(d.table, c)
+        keep = [k for k in (PERSON_KEY, TEAM_KEY) if k in df.columns]
+        keep += [c for c in dict.fromkeys(columns) if c is not None and c not in keep]
+        return df.loc[mask.to_numpy(), keep]
 
     def _keys(self, table: str) -> list[tuple[str, str | None]]:
         df = self.table(table)
         keys: list[tuple[str, str | None]] = []
-        if "person_id" in df.columns and table != "people":
-            keys.append(("person", "person_id"))
-        if TEAM_COL in df.columns:
-            keys.append(("team", TEAM_COL))
+        if PERSON_KEY in df.columns:
+            keys.append(("person", PERSON_KEY))
+        if TEAM_KEY in df.columns:
+            keys.append(("team", TEAM_KEY))
         keys.append(("company", None))
         return keys
 
     def _present(self, table: str) -> dict[str, pd.Index]:
         """Owners that have at least one row in the table: only they can have a 0."""
-        key = ("present", table)
-        if key not in self._cache:
-            self._cache[key] = self._present_uncached(table)  # type: ignore[assignment]
-        return self._cache[key]  # type: ignore[return-value]
-
-    def _present_uncached(self, table: str) -> dict[str, pd.Index]:
         df = self.table(table)
-        out = {}
-        for tier, key in self._keys(table):
-            if key is None:
-                out[tier] = pd.Index([self.org.company_id] if len(df) else [])
-            else:
-                out[tier] = pd.Index(_as_text(df[key].dropna()).unique())
+        out = {tier: ids for tier, ids in self._owner_ids[table].items()}
+        out["company"] = pd.Index([self.org.company_id] if len(df) else [])
         return out
 
     def _grouped(self, rows: pd.DataFrame, table: str, agg) -> list[tuple[str, pd.Series, pd.Series]]:
@@ -251,10 +269,11 @@ class Engine:
                 value = pd.Series([agg(rows)], index=[self.org.company_id], dtype="float64")
                 count = pd.Series([len(rows)], index=[self.org.company_id])
             else:
-                sub = rows[rows[key].notna()]
-                groups = sub.groupby(_as_text(sub[key]), sort=False)
-                value = agg(groups)
-                count = groups.size()
+                codes = rows[key].to_numpy()
+                sub = rows if (codes >= 0).all() else rows[codes >= 0]
+                groups = sub.groupby(key, sort=False)
+                value = self._named(table, tier, agg(groups))
+                count = self._named(table, tier, groups.size())
             out.append((tier, value, count))
         return out
 
@@ -265,7 +284,7 @@ class Engine:
         self._column(d.table, col)
         if kind == "distinct" and d.first_seen:  # type: ignore[attr-defined]
             return self._first_seen(d, period)  # type: ignore[arg-type]
-        rows = self._rows(d, period)
+        rows = self._rows(d, period, [col, getattr(d, "divide_by", None)])
         if kind == "mean" and d.divide_by:  # type: ignore[attr-defined]
             self._column(d.table, d.divide_by)  # type: ignore[attr-defined]
             den = rows[d.divide_by].where(rows[d.divide_by] != 0)  # type: ignore[attr-defined]
@@ -303,19 +322,18 @@ class Engine:
             raise MetricError(f"first_seen on table {d.table!r} needs a 'time' column")
         self._column(d.table, d.time)
         df = self.table(d.table)
-        rows = df[where_mask(df, d.where, d.table) & (df[d.time] < period.end).fillna(False)]
+        rows = df[self._where(d.table, d.where) & (df[d.time] < period.end).fillna(False)]
         lo = self._window(d.window, period)
         parts = []
         for tier, key in self._keys(d.table):
-            sub = rows if key is None else rows[rows[key].notna()]
-            by = [d.column] if key is None else [_as_text(sub[key]), d.column]
-            first = sub.groupby(by, sort=False)[d.time].min()
+            sub = rows if key is None else rows[rows[key] >= 0]
+            first = sub.groupby([d.column] if key is None else [key, d.column], sort=False)[d.time].min()
             new = first if lo is None else first[first >= lo]
             if key is None:
                 value = pd.Series([float(len(new))], index=[self.org.company_id])
                 count = pd.Series([len(new)], index=[self.org.company_id])
             else:
-                count = new.groupby(level=0).size()
+                count = self._named(d.table, tier, new.groupby(level=0).size())
                 value = count.astype("float64")
             parts.append((tier, value, count))
         return self._fill(parts, d.table, zero=True)
@@ -329,7 +347,7 @@ class Engine:
     def _sla_share(self, d: cfg.SlaShareMetric, period: Period) -> pd.DataFrame:
         for c in (d.start, d.end):
             self._column(d.table, c)
-        rows = self._rows(d, period)
+        rows = self._rows(d, period, [d.start, d.end])
         met = ((rows[d.end] - rows[d.start]) <= pd.Timedelta(hours=d.within_hours)).fillna(False)
         rows = rows.assign(_met=met.astype("float64"))
         parts = self._grouped(rows, d.table, lambda g: g["_met"].mean())
@@ -338,7 +356,7 @@ class Engine:
     def _duration_mean(self, d: cfg.DurationMeanMetric, period: Period) -> pd.DataFrame:
         for c in (d.start, d.end):
             self._column(d.table, c)
-        rows = self._rows(d, period)
+        rows = self._rows(d, period, [d.start, d.end])
         per = pd.Timedelta(days=1) if d.unit == "days" else pd.Timedelta(hours=1)
         rows = rows.assign(_duration=(rows[d.end] - rows[d.start]) / per)
         parts = self._grouped(rows, d.table, lambda g: g["_duration"].mean())
@@ -397,7 +415,7 @@ class Engine:
             raise MetricError(f"column {d.reference_column!r} is not a column of table {d.reference!r}")
         ref_values = ref.loc[where_mask(ref, d.reference_where, d.reference), d.reference_column].dropna()
         size = ref_values.nunique()
-        rows = self._rows(d, period)
+        rows = self._rows(d, period, [d.column])
         rows = rows[rows[d.column].isin(ref_values)]
         parts = self._grouped(rows, d.table, lambda g: g[d.column].nunique())
         out = self._fill(parts, d.table, zero=True)
@@ -408,7 +426,7 @@ class Engine:
         for c in (d.entity, d.stage_column, d.time):
             self._column(d.table, c)
         df = self.table(d.table)
-        df = df[where_mask(df, d.where, d.table)]
+        df = df[self._where(d.table, d.where)]
         to = [d.to_stage] if isinstance(d.to_stage, str) else list(d.to_stage)
         start = df[df[d.stage_column] == d.from_stage]
         lo = self._window(d.window, period)
@@ -427,7 +445,7 @@ class Engine:
         self._column(d.table, d.end)
         df = self.table(d.table)
         at = period.end
-        mask = where_mask(df, d.where, d.table) & (df[d.start] < at).fillna(False)
+        mask = self._where(d.table, d.where) & (df[d.start] < at).fillna(False)
         if d.end is not None:
             mask &= (df[d.end].isna() | (df[d.end] >= at)).fillna(False)
         rows = df[mask]

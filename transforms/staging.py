@@ -11,6 +11,8 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from transforms.config import Source
 from transforms.contracts import Col, Contract
@@ -37,18 +39,17 @@ def stage(
     headers = {str(c).strip(): c for c in raw.columns}
     mapped = {source.columns.get(name, name) for name in contract.columns}
     formulas = raw.attrs.get("formula_cells") or {}
-    out = pd.DataFrame(index=raw.index)
+    columns: dict[str, object] = {}  # arrays, so building the table does not re-align every column
     for name, spec in contract.columns.items():
         if name in source.constants:
-            out[name] = source.constants[name]
-            series = out[name]
+            series = pd.Series(source.constants[name], index=raw.index)
         else:
             export = source.columns.get(name, name)
             if export not in headers:
                 if spec.required or name in source.columns:
                     problems.append(_missing_column(file, sheet, contract, name, export, list(headers), mapped,
                                                     name in source.columns))
-                out[name] = _empty(spec)
+                columns[name] = _empty(spec, raw.index).array
                 continue
             series = raw[headers[export]]
             problems += _formula_problems(formulas, headers[export], series, file, sheet, export)
@@ -56,7 +57,8 @@ def stage(
             aliases = {str(k): v for k, v in source.values[name].items()}
             series = series.map(lambda v, a=aliases: a.get(str(v).strip(), v) if _present(v) else v)
         column_label = source.columns.get(name, name)
-        out[name], bad = cast(series, spec, source, workspace_tz)
+        typed, bad = cast(series, spec, source, workspace_tz)
+        columns[name] = typed.array
         for row, value in bad[:_MAX_REPORTED]:
             problems.append(
                 Problem(file, describe(spec, source), sheet=sheet, row=int(row), column=column_label,
@@ -64,6 +66,7 @@ def stage(
             )
         if len(bad) > _MAX_REPORTED:
             problems.append(more_like_these(file, sheet, column_label, len(bad) - _MAX_REPORTED))
+    out = pd.DataFrame(columns, index=raw.index, copy=False)
     return out, problems
 
 
@@ -94,9 +97,11 @@ def _present(v: object) -> bool:
     return not (v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA or v is pd.NaT)
 
 
-def _empty(spec: Col) -> pd.Series:
-    return pd.Series(dtype={"str": "object", "int": "float64", "float": "float64", "datetime": "datetime64[ns]",
-                            "bool": "boolean"}[spec.dtype])
+def _empty(spec: Col, index: pd.Index) -> pd.Series:
+    """An optional column the export does not have: all missing, in the column's type."""
+    dtype = {"str": "str", "int": "float64", "float": "float64", "datetime": "datetime64[ns]",
+             "bool": "boolean"}[spec.dtype]
+    return pd.Series(pd.NA if spec.dtype == "bool" else np.nan, index=index, dtype=dtype)
 
 
 EXAMPLE_DATE = pd.Timestamp("2024-04-30 14:30")
@@ -117,8 +122,12 @@ def describe(spec: Col, source: Source) -> str:
 
 def _blank(s: pd.Series) -> pd.Series:
     if _is_text(s):
-        return (s.isna() | s.str.strip().eq("")).fillna(True).astype(bool)
+        return _blank_stripped(s.str.strip())
     return s.isna() | s.astype("string").str.strip().eq("").fillna(True)
+
+
+def _blank_stripped(stripped: pd.Series) -> pd.Series:
+    return (stripped.isna() | stripped.eq("")).fillna(True).astype(bool)
 
 
 def _is_text(s: pd.Series) -> bool:
@@ -128,10 +137,11 @@ def _is_text(s: pd.Series) -> bool:
 
 def cast(s: pd.Series, spec: Col, source: Source, workspace_tz: str) -> tuple[pd.Series, list[tuple[int, object]]]:
     """Cast one column; returns the typed series and (row, value) pairs that could not be read."""
-    blank = _blank(s)
+    stripped = s.str.strip() if _is_text(s) else None
+    blank = _blank(s) if stripped is None else _blank_stripped(stripped)
     if spec.dtype == "str":
-        if _is_text(s):
-            return s.str.strip().where(~blank, np.nan), []
+        if stripped is not None:
+            return stripped.where(~blank, np.nan), []
         text = s.map(_to_text, na_action="ignore").astype("object")
         return text.where(~blank, np.nan), []
     if spec.dtype in ("int", "float"):
@@ -151,7 +161,7 @@ def cast(s: pd.Series, spec: Col, source: Source, workspace_tz: str) -> tuple[pd
         val[low.isin(FALSE - {""}).fillna(False)] = False
         bad = val.isna() & ~blank
         return val, list(s[bad].items())
-    return _dates(s, blank, source, workspace_tz)
+    return _dates(s, blank, source, workspace_tz, stripped)
 
 
 def _to_text(v: object) -> str:
@@ -166,9 +176,9 @@ def _numeric_text(v: object) -> object:
     return v
 
 
-def _dates(s: pd.Series, blank: pd.Series, source: Source, workspace_tz: str):
+def _dates(s: pd.Series, blank: pd.Series, source: Source, workspace_tz: str, stripped: pd.Series | None = None):
     if _is_text(s):
-        fast = _fast_text_dates(s, blank, source, workspace_tz)
+        fast = _fast_text_dates(s, blank, source, workspace_tz, s.str.strip() if stripped is None else stripped)
         if fast is not None:
             return fast
     if pd.api.types.is_datetime64_any_dtype(s):
@@ -200,16 +210,22 @@ def _dates(s: pd.Series, blank: pd.Series, source: Source, workspace_tz: str):
     return out.dt.round("s"), list(s[bad].items())
 
 
-def _fast_text_dates(s: pd.Series, blank: pd.Series, source: Source, workspace_tz: str):
+_ISO_SHAPES = {None: None, "ISO8601": None, "%Y-%m-%d": (10, None), "%Y-%m-%d %H:%M:%S": (19, " "),
+               "%Y-%m-%dT%H:%M:%S": (19, "T")}
+"""Formats Arrow's ISO cast reads exactly: (length, date/time separator) a value must have to match."""
+
+
+def _fast_text_dates(s: pd.Series, blank: pd.Series, source: Source, workspace_tz: str, stripped: pd.Series):
     """One vectorised parse with the declared format (or ISO 8601); values it cannot read go through the
     careful path one by one. Returns None when the column needs the careful path as a whole."""
-    fmt = source.date_format or "ISO8601"
-    try:
-        parsed = pd.to_datetime(s.where(~blank), format=fmt, errors="coerce")
-    except (ValueError, TypeError):
-        return None
-    if getattr(parsed.dt, "tz", None) is not None:
-        return None
+    parsed = _arrow_dates(stripped.where(~blank), source.date_format)
+    if parsed is None:
+        try:
+            parsed = pd.to_datetime(s.where(~blank), format=source.date_format or "ISO8601", errors="coerce")
+        except (ValueError, TypeError):
+            return None
+        if getattr(parsed.dt, "tz", None) is not None:
+            return None
     parsed = _to_workspace_tz(parsed.astype("datetime64[ns]"), source.timezone or workspace_tz, workspace_tz)
     failed = parsed.isna() & ~blank
     if failed.any():
@@ -218,6 +234,29 @@ def _fast_text_dates(s: pd.Series, blank: pd.Series, source: Source, workspace_t
         parsed[failed] = careful
     bad = parsed.isna() & ~blank
     return parsed.dt.round("s"), list(s[bad].items())
+
+
+def _arrow_dates(text: pd.Series, fmt: str | None) -> pd.Series | None:
+    """ISO dates through Arrow's cast, all or nothing: None (the caller's slower parse) when the format is not
+    an ISO one, or any value is not an exact match, or a date is outside what a timestamp can hold."""
+    if fmt not in _ISO_SHAPES:
+        return None
+    try:
+        arr = pa.chunked_array(pa.array(text))
+        if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
+            return None
+        shape = _ISO_SHAPES[fmt]
+        if shape is not None:
+            length, sep = shape
+            fits = pc.equal(pc.utf8_length(arr), length)
+            if sep is not None:
+                fits = pc.and_(fits, pc.equal(pc.utf8_slice_codeunits(arr, 10, 11), sep))
+            if not pc.all(pc.or_kleene(fits, pc.is_null(arr))).as_py():
+                return None
+        out = arr.cast(pa.timestamp("s")).cast(pa.timestamp("ns"))
+    except (pa.ArrowException, TypeError, ValueError):
+        return None
+    return pd.Series(out.to_pandas().to_numpy(), index=text.index).astype("datetime64[ns]")
 
 
 _NUMERIC_DATE = re.compile(

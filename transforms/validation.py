@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 
 from transforms import config as cfg
 from transforms.contracts import CONTRACTS, Contract
+from transforms.keys import duplicated_rows
 from transforms.problems import Problem, cap, config_problem
 
 _MAX = 20
@@ -59,8 +61,8 @@ def check_table(df: pd.DataFrame, contract: Contract, file: str, sheet: str | No
     key = [k for k in contract.key if k in df.columns]
     if key and len(key) == len(contract.key):
         complete = df[key].notna().all(axis=1)
-        keyed = df[complete]
-        dup = keyed.duplicated(key, keep=False)
+        keyed = df[key] if complete.all() else df.loc[complete, key]
+        dup = duplicated_rows(keyed, key)
         if dup.any():
             first_row = {}
             for r, values in keyed.loc[dup, key].iterrows():
@@ -284,42 +286,55 @@ def check_metrics(ws: cfg.Workspace, used: set[str]) -> list[Problem]:
 
 # -- everything at once --------------------------------------------------------------------------------------
 
+STAGING_THREADS = 2
+
+
+def _stage_one(name: str, source: cfg.Source, frame: pd.DataFrame, contract: Contract,
+               workspace_tz: str) -> tuple[pd.DataFrame, list[Problem], dict[str, str], bool]:
+    """Stage and check one export: the table, its problems, its column labels and whether later checks can
+    use it."""
+    from transforms.staging import stage
+
+    found: list[Problem] = list(frame.attrs.get("read_problems") or [])
+    labels = {c: source.columns.get(c, c) for c in contract.columns}
+    table, staged = stage(frame, source, contract, source.path, workspace_tz)
+    found += staged
+    # a cell staging could not read (or a formula with no result) is empty now: reported once, not twice
+    unread = {(p.row, p.column) for p in staged if p.code in ("formula", "type")}
+    missing = {p.column for p in staged if p.code == "column"}  # already reported once for the column
+    found += [p for p in check_table(table, contract, source.path, source.sheet, labels)
+              if p.column not in missing and not (p.code == "required" and (p.row, p.column) in unread)]
+    if table.empty:
+        if name in MUST_HAVE_ROWS:
+            found.append(Problem(source.path, f"no rows below the header: expected at least one "
+                                              f"{'person' if name == 'people' else 'key result'}",
+                                 sheet=source.sheet, code="empty"))
+        elif not frame.attrs.get("read_problems"):
+            found.append(Problem(source.path, f"no rows below the header: the {name} table has no data, so "
+                                              "its metrics show 'no data'", sheet=source.sheet,
+                                 severity="warning", code="empty"))
+    usable = not any(p.code in ("column", "empty") and p.severity == "error" for p in found)
+    return table, found, labels, usable
+
 def stage_workspace(raw: Mapping[str, pd.DataFrame], ws: cfg.Workspace) -> tuple[dict[str, pd.DataFrame],
                                                                                  list[Problem]]:
     """Stage every source that could be read to its contract and run every check; problems are errors or
     warnings. Sources missing from ``raw`` could not be read (their problems are the reader's); checks that
     need them are skipped rather than reporting follow-on errors."""
     from transforms.report import build_teams
-    from transforms.staging import stage
 
     tables: dict[str, pd.DataFrame] = {}
     problems: list[Problem] = []
     labels: dict[str, dict[str, str]] = {}
     usable: set[str] = set()
-    for name, source in ws.sources.items():
-        contract = CONTRACTS.get(name)
-        if name not in raw or contract is None:
-            continue
-        frame = raw[name]
-        found: list[Problem] = list(frame.attrs.get("read_problems") or [])
-        labels[name] = {c: source.columns.get(c, c) for c in contract.columns}
-        table, staged = stage(frame, source, contract, source.path, ws.timezone)
-        found += staged
-        # a cell staging could not read (or a formula with no result) is empty now: reported once, not twice
-        unread = {(p.row, p.column) for p in staged if p.code in ("formula", "type")}
-        missing = {p.column for p in staged if p.code == "column"}  # already reported once for the column
-        found += [p for p in check_table(table, contract, source.path, source.sheet, labels[name])
-                  if p.column not in missing and not (p.code == "required" and (p.row, p.column) in unread)]
-        if table.empty:
-            if name in MUST_HAVE_ROWS:
-                found.append(Problem(source.path, f"no rows below the header: expected at least one "
-                                                  f"{'person' if name == 'people' else 'key result'}",
-                                     sheet=source.sheet, code="empty"))
-            elif not frame.attrs.get("read_problems"):
-                found.append(Problem(source.path, f"no rows below the header: the {name} table has no data, so "
-                                                  "its metrics show 'no data'", sheet=source.sheet,
-                                     severity="warning", code="empty"))
-        if not any(p.code in ("column", "empty") and p.severity == "error" for p in found):
+    todo = [(name, source, raw[name], CONTRACTS[name]) for name, source in ws.sources.items()
+            if name in raw and name in CONTRACTS]
+    # tables are independent and Arrow/NumPy kernels release the GIL: two threads keep both cores busy
+    with ThreadPoolExecutor(max_workers=STAGING_THREADS) as pool:
+        done = list(pool.map(lambda job: _stage_one(*job, ws.timezone), todo))
+    for (name, *_), (table, found, names, ok) in zip(todo, done, strict=True):
+        labels[name] = names
+        if ok:
             usable.add(name)
         problems += found
         tables[name] = table
