@@ -135,7 +135,8 @@ def print_summary(o) -> None:
         w.print(f"  {len(o.warnings)} data warnings (listed on the company scorecard and in manifest.json)",
                 markup=False)
     secs = o.seconds
-    parts = ", ".join(f"{k} {secs[k]:.1f}" for k in ("extract", "transform", "render", "write") if k in secs)
+    parts = ", ".join(f"{k} {secs[k]:.1f}" for k in ("extract", "transform", "render", "write", "deliver")
+                      if k in secs)
     w.print(f"  took {secs.get('total', 0):.1f} s" + (f" ({parts})" if parts else ""), markup=False)
     w.print(f"  scorecards are in {o.folder}/", markup=False)
     w.print(f"  open {o.folder}/index.html", markup=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,19 @@ class DeliverySummary:
 
 def deliveries_dir(out: Path, slug: str) -> Path:
     return out / "deliveries" / slug
+
+
+OUTBOXES_KEPT = 3
+"""Dry-run outboxes kept per quarter: each holds a copy of every PDF, so older previews are removed."""
+
+
+def prune_outboxes(folder: Path, keep: int) -> list[Path]:
+    """Remove all but the ``keep`` newest outboxes (run ids sort by time); returns the removed folders."""
+    runs = sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: p.name) if folder.is_dir() else []
+    removed = runs[:-keep] if keep > 0 else runs
+    for old in removed:
+        shutil.rmtree(old, ignore_errors=True)
+    return removed
 
 
 def in_send_scope(card: dict, team: str | None, person: str | None, person_team: dict[str, str]) -> bool:
@@ -85,6 +99,7 @@ def deliver_scorecards(
         else:
             summary.outbox = str(base / "outbox" / run_id)
             outcomes += mail.write_outbox(items, Path(summary.outbox))
+            prune_outboxes(base / "outbox", keep=OUTBOXES_KEPT)
     summary.counts = {s: sum(o.status == s for o in outcomes) for s in ("sent", "failed", "skipped", "written")}
     summary.failed = [f"{o.email} ({o.path}): {o.detail}" for o in outcomes if o.status == "failed"]
     report = base / f"report-{run_id}.json"

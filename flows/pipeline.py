@@ -584,6 +584,7 @@ def okr_report(
         raise
     pub.append_history(root, q.slug, {k: manifest[k] for k in ("run_id", "scope", "started_at", "finished_at",
                                                                 "rendered", "reused", "parameters")})
+    t = time.perf_counter()
     try:
         delivery = deliver_scorecards(
             summaries, Path(folder), root, q.slug, q.label, index["company_name"], locale,
@@ -592,6 +593,8 @@ def okr_report(
     except (mail.MailConfigError, ValueError) as exc:
         return RunOutcome(False, problems=[Problem("mail settings", str(exc))], quarter_label=q.label,
                           folder=folder)
+    seconds = {**manifest["seconds"], "deliver": round(time.perf_counter() - t, 3),
+               "total": round(time.perf_counter() - t0, 3)}
     company = res.owners[res.owners["tier"] == "company"]
     return RunOutcome(
         True,
@@ -605,7 +608,7 @@ def okr_report(
         reused=rendered["reused"],
         kr_rows=int(len(kr)),
         statuses=status_counts(res.owners),
-        seconds=manifest["seconds"],
+        seconds=seconds,
         run_id=run_id,
         delivery=delivery,
     )

@@ -571,3 +571,18 @@ def test_team_run_with_send_mails_members_and_lead_once(out, smtp):
     assert again.returncode == 0, again.stderr
     assert mailbox.recipients() == Counter({r: 1 for r in expected})  # nothing new
     assert f"0 sent, {len(expected)} already sent" in again.stdout
+
+
+def test_only_the_newest_outboxes_are_kept(tmp_path):
+    from flows.delivery import OUTBOXES_KEPT, prune_outboxes
+
+    runs = ["20261001T060000Z-aaaaaa", "20261001T070000Z-bbbbbb", "20261002T060000Z-cccccc",
+            "20261003T060000Z-dddddd", "20261003T060001Z-eeeeee"]
+    for r in runs:
+        (tmp_path / r).mkdir()
+        (tmp_path / r / "0001-p1-people-p1.eml").write_bytes(b"x")
+    (tmp_path / "notes.txt").write_text("kept: not an outbox")
+    removed = prune_outboxes(tmp_path, keep=OUTBOXES_KEPT)
+    assert OUTBOXES_KEPT == 3
+    assert [p.name for p in removed] == runs[:2]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["notes.txt", *runs[2:]])

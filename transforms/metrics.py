@@ -423,22 +423,37 @@ class Engine:
         return out
 
     def _conversion(self, d: cfg.ConversionMetric, period: Period) -> pd.DataFrame:
-        for c in (d.entity, d.stage_column, d.time):
-            self._column(d.table, c)
-        df = self.table(d.table)
-        df = df[self._where(d.table, d.where)]
-        to = [d.to_stage] if isinstance(d.to_stage, str) else list(d.to_stage)
-        start = df[df[d.stage_column] == d.from_stage]
+        start = self._conversion_starts(d)
         lo = self._window(d.window, period)
         in_period = (start[d.time] < period.end) & ((start[d.time] >= lo) if lo is not None else True)
-        cohort = start[in_period.fillna(False)].drop_duplicates(d.entity)
-        reached = df[df[d.stage_column].isin(to)].groupby(d.entity)[d.time].min()
-        t_to = cohort[d.entity].map(reached)
-        gap = t_to - cohort[d.time]
+        cohort = start[in_period.fillna(False).to_numpy()]
+        cohort = cohort[~cohort["_entity"].duplicated()]
+        gap = cohort["_reached_at"] - cohort[d.time]
         ok = (gap >= pd.Timedelta(0)) & (gap <= pd.Timedelta(days=d.within_days))
         cohort = cohort.assign(_converted=ok.fillna(False).astype("float64"))
         parts = self._grouped(cohort, d.table, lambda g: g["_converted"].mean())
         return self._fill(parts, d.table, zero=False)
+
+    def _conversion_starts(self, d: cfg.ConversionMetric) -> pd.DataFrame:
+        """Every entity's start-stage rows with the time it first reached a target stage; the same for every
+        period, so worked out once per metric."""
+        key = ("conversion", repr(d))
+        if key not in self._cache:
+            for c in (d.entity, d.stage_column, d.time):
+                self._column(d.table, c)
+            df = self.table(d.table)
+            df = df[self._where(d.table, d.where).to_numpy()]
+            to = [d.to_stage] if isinstance(d.to_stage, str) else list(d.to_stage)
+            codes, _ = pd.factorize(df[d.entity])
+            at_target = df[d.stage_column].isin(to).to_numpy() & (codes >= 0)
+            reached = pd.Series(df[d.time].to_numpy(), index=codes).loc[at_target]
+            first = reached.groupby(level=0).min()
+            is_start = (df[d.stage_column] == d.from_stage).fillna(False).to_numpy()
+            keep = [k for k in (PERSON_KEY, TEAM_KEY) if k in df.columns] + [d.time]
+            start = df.loc[is_start, keep].assign(_entity=codes[is_start])
+            start["_reached_at"] = first.reindex(start["_entity"].to_numpy()).to_numpy()
+            self._cache[key] = start
+        return self._cache[key]
 
     def _snapshot(self, d: cfg.SnapshotMetric, period: Period) -> pd.DataFrame:
         self._column(d.table, d.start)
