@@ -2,6 +2,9 @@
 
 - extract: the fastest plain readers (pandas with the pyarrow engine for CSV, python-calamine for XLSX);
 - transform: DuckDB SQL computing the bench plan's KRs from the same raw text columns (casts included);
+  and, like for like, DuckDB doing the product's whole transform job: every mapped column of every CSV
+  export cast and checked against its contract (keys, required cells, allowed values, unreadable
+  values, owners missing from the people directory), then the KRs for the quarter and each month;
 - render: plain WeasyPrint over the same HTML files with a plain process pool.
 """
 
@@ -153,3 +156,78 @@ def plain_weasyprint(html_files: list[Path], out: Path, processes: int) -> float
         with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("forkserver")) as pool:
             list(pool.map(_plain_pdf, jobs, chunksize=16))
     return time.perf_counter() - t
+
+
+def _sql_cast(spec, raw_col: str, date_format: str | None) -> str:
+    col = f'nullif(trim("{raw_col}"), \'\')'
+    if spec.dtype == "datetime":
+        return f"try_strptime({col}, '{date_format or '%Y-%m-%d'}')"
+    if spec.dtype in ("int", "float"):
+        return f"try_cast({col} as double)"
+    return col
+
+
+def _period_sql(start: str, end: str) -> dict[str, str]:
+    """The period-dependent KRs of ``SQL`` for one period (quarter or month)."""
+    swap = {Q_START: start, Q_END: end}
+    out = {}
+    for kr, sql in SQL.items():
+        if kr in ("t_headcount", "t_open_leads", "c_revenue_growth"):
+            continue
+        for a, b in swap.items():
+            sql = sql.replace(f"'{a}'", f"'{b}'")
+        out[kr] = sql
+    return out
+
+
+def duckdb_same_work(raw: dict[str, pd.DataFrame], ws) -> tuple[float, dict[str, int]]:
+    """DuckDB doing what the product's transform does: stage and check every CSV export against its
+    contract, then every KR for the quarter and its three months. Returns seconds and the problem counts."""
+    import duckdb
+
+    from transforms.contracts import CONTRACTS
+
+    con = duckdb.connect()
+    for name, df in raw.items():
+        con.register(f"raw_{name}", df)
+    t = time.perf_counter()
+    con.execute(f"create table people as {CASTS['people']}")
+    problems: dict[str, int] = {}
+    for name, source in ws.sources.items():
+        if f"raw_{name}" not in {f"raw_{k}" for k in raw} or not source.path.endswith(".csv"):
+            continue
+        contract = CONTRACTS[name]
+        cols = {c: source.columns.get(c, c) for c in contract.columns if source.columns.get(c, c) in raw[name].columns}
+        casts = {c: _sql_cast(contract.columns[c], e, source.date_format) for c, e in cols.items()}
+        con.execute(f"create table staged_{name} as select "
+                    + ", ".join(f'{expr} as "{c}"' for c, expr in casts.items()) + f" from raw_{name}")
+        checks = []  # unreadable values are checked on the raw text, the rules on the staged table
+        unreadable = [f"""count(*) filter (where {casts[c]} is null and nullif(trim("{e}"), '') is not null)"""
+                      for c, e in cols.items() if contract.columns[c].dtype != "str"]
+        for c in cols:
+            spec = contract.columns[c]
+            if not spec.nullable:
+                checks.append(f'count(*) filter (where "{c}" is null)')
+            if spec.allowed:
+                allowed = ", ".join(f"'{a}'" for a in spec.allowed)
+                checks.append(f'count(*) filter (where "{c}" is not null and "{c}" not in ({allowed}))')
+        key = ", ".join(f'"{k}"' for k in contract.key)
+        checks.append(f"count(*) - count(distinct ({key}))" if len(contract.key) > 1
+                      else f"count(*) - count(distinct {key})")
+        found = con.execute(f"select {', '.join(checks)} from staged_{name}").fetchone()
+        if unreadable:
+            found += con.execute(f"select {', '.join(unreadable)} from raw_{name}").fetchone()
+        problems[name] = int(sum(found))
+        if "person_id" in cols:
+            problems[name] += con.execute(f"""select count(*) from staged_{name} s anti join people p
+                                              using (person_id)""").fetchone()[0]
+    for name, sql in CASTS.items():
+        if name != "people":
+            con.execute(f"create table {name} as {sql}")
+    periods = [(Q_START, Q_END), (Q_START, MONTH_ENDS[0]), (MONTH_ENDS[0], MONTH_ENDS[1]), (MONTH_ENDS[1], Q_END)]
+    for start, end in periods:
+        for sql in _period_sql(start, end).values():
+            con.execute(sql).df()
+    for kr in ("t_headcount", "t_open_leads", "c_revenue_growth"):
+        con.execute(SQL[kr]).df()
+    return time.perf_counter() - t, problems

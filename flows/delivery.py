@@ -74,7 +74,7 @@ def deliver_scorecards(
     try:
         settings = mail.settings_from_env(block=credentials_block) if send else None
     except mail.MailConfigError as exc:
-        if _deployment_run():  # nobody reads a terminal there: the flow run itself must fail
+        if deployment_run():  # nobody reads a terminal there: the flow run itself must fail
             raise DeliveryFailed(str(exc)) from None
         raise
     sender = settings.sender if settings else "scorecards@okr-report.invalid"
@@ -108,7 +108,7 @@ def deliver_scorecards(
         "resend": resend, "server": settings.describe() if settings else None})
     summary.report = str(report)
     _artifact(outcomes, skipped, quarter_label, summary)
-    if summary.failed and _deployment_run():
+    if summary.failed and deployment_run():
         # the CLI exits non-zero on failed messages; a scheduled or triggered run fails instead
         raise DeliveryFailed(f"{len(summary.failed)} messages failed (report: {report}): "
                              + "; ".join(summary.failed[:5]))
@@ -119,7 +119,7 @@ class DeliveryFailed(RuntimeError):
     """Raised in deployment runs (scheduled or triggered) so the flow run ends Failed."""
 
 
-def _deployment_run() -> bool:
+def deployment_run() -> bool:
     try:
         from prefect.runtime import deployment
 

@@ -55,8 +55,13 @@ def _read_csv(path: Path, source: Source, shown: str) -> pd.DataFrame:
     data = path.read_bytes()
     if not data.strip():
         raise InputError([Problem(shown, "the file is empty: expected a header row with the column names")])
+    utf8 = (source.encoding or "utf-8").lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig")
+    # Arrow checks UTF-8 itself: a UTF-8 file is decoded here only when the careful reader needs the text
+    fast = _arrow_csv(data, None, source) if utf8 else None
+    if fast is not None:
+        return _finish(fast, [], {})
     text = _decode(data, source, shown)
-    fast = _arrow_csv(data, text, source)
+    fast = None if utf8 else _arrow_csv(data, text, source)
     if fast is not None:
         return _finish(fast, [], {})
     h = source.header_row
@@ -88,7 +93,7 @@ def _read_csv(path: Path, source: Source, shown: str) -> pd.DataFrame:
     return _finish(df.dropna(how="all"), problems, {})
 
 
-def _arrow_csv(data: bytes, text: str, source: Source) -> pd.DataFrame | None:
+def _arrow_csv(data: bytes, text: str | None, source: Source) -> pd.DataFrame | None:
     """The fast path for well-formed files: pyarrow's multi-threaded reader, when every record is one line.
 
     Returns None (use the careful reader) when pyarrow is missing, the file does not parse, or the number
@@ -101,8 +106,7 @@ def _arrow_csv(data: bytes, text: str, source: Source) -> pd.DataFrame | None:
         import pyarrow  # noqa: F401
     except ImportError:
         return None
-    utf8 = (source.encoding or "utf-8").lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig")
-    payload = data if utf8 else text.encode("utf-8")
+    payload = data if text is None else text.encode("utf-8")
     if payload.startswith(b"\xef\xbb\xbf"):
         payload = payload[3:]
     try:

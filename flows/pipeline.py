@@ -13,6 +13,7 @@ import logging
 import secrets
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +26,7 @@ from prefect.cache_policies import NO_CACHE
 from flows import console, mail
 from flows import publish as pub
 from flows.config_io import load_workspace
-from flows.delivery import deliver_scorecards, load_cards
+from flows.delivery import deliver_scorecards, deployment_run, load_cards
 from flows.extract import file_sha256, read_source
 from flows.locations import DEFAULT_PROCESSES, output_root, source_path
 from transforms.calendar import Quarter, last_closed_quarter, parse_quarter
@@ -309,11 +310,14 @@ def publish_version(out: Path, slug: str, staging: Path, run_id: str) -> str:
 @task(cache_policy=NO_CACHE)
 def hash_inputs(ws: Workspace, workspace_dir: Path) -> dict[str, str]:
     """sha256 of every configured export (the cheap way to know nothing changed)."""
-    out = {}
-    for name, source in ws.sources.items():
-        path = source_path(workspace_dir, source.path)
-        out[name] = file_sha256(path) if path.is_file() else "missing"
-    return out
+    paths = {name: source_path(workspace_dir, source.path) for name, source in ws.sources.items()}
+
+    def digest(path: Path) -> str:
+        return file_sha256(path) if path.is_file() else "missing"
+
+    # hashlib releases the GIL on large blocks: two threads hash two files at once
+    with ThreadPoolExecutor(max_workers=DEFAULT_PROCESSES) as pool:
+        return dict(zip(paths, pool.map(digest, paths.values()), strict=True))
 
 
 def run_fingerprint(ws: Workspace, inputs: dict[str, str], q: Quarter, locale: str,
@@ -470,6 +474,28 @@ def okr_report(
     dask_address: str | None = None,
 ) -> RunOutcome:
     """Compute, grade and publish one quarter's scorecards for the company, its teams and people."""
+    outcome = run_quarter(workspace, quarter, team, person, out, locale, as_of, processes, send, resend,
+                          dask_address)
+    if not outcome.ok and deployment_run():
+        # the CLI prints the problems and exits 2; a scheduled or triggered run has no terminal, so it fails
+        raise InputsRejected(outcome.problems)
+    return outcome
+
+
+class InputsRejected(ValueError):
+    """The inputs of a deployment run were refused: the flow run ends Failed and its message lists why."""
+
+    def __init__(self, problems: list[Problem]):
+        shown = "; ".join(str(p) for p in problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        super().__init__(f"{len(problems)} problems in the inputs: {shown}{more}")
+        self.problems = problems
+
+
+def run_quarter(workspace: str, quarter: str | None, team: str | None, person: str | None, out: str | None,
+                locale: str | None, as_of: str | None, processes: int | None, send: bool, resend: bool,
+                dask_address: str | None) -> RunOutcome:
+    """The body of the quarterly flow (see ``okr_report``); it runs inside the flow run."""
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     seconds: dict[str, float] = {}

@@ -275,7 +275,10 @@ def test_served_deployment_runs_a_triggered_quarter_on_a_real_server(prefect_ser
             # asked to send with no SMTP settings: the run itself must fail, not complete quietly
             unsent = await finished(client, await client.create_flow_run_from_deployment(
                 dep.id, parameters={"quarter": "2017-Q4", "send": True}))
-            return run, unsent
+            # inputs the CLI would refuse with exit code 2: the run fails and says why
+            rejected = await finished(client, await client.create_flow_run_from_deployment(
+                dep.id, parameters={"quarter": "2017-Q9"}))
+            return run, unsent, rejected
 
     async def finished(client, run):
         deadline = time.monotonic() + 240
@@ -289,10 +292,13 @@ def test_served_deployment_runs_a_triggered_quarter_on_a_real_server(prefect_ser
 
     try:
         with temporary_settings(updates={PREFECT_API_URL: prefect_server}):
-            run, unsent = asyncio.run(scenario())
+            run, unsent, rejected = asyncio.run(scenario())
         assert run.state.is_completed(), f"{run.state}\n" + tail(log)
         assert unsent.state.is_failed(), unsent.state
         assert "OKR_SMTP_HOST" in (unsent.state.message or ""), unsent.state.message
+        assert rejected.state.is_failed(), rejected.state
+        assert "problems in the inputs" in (rejected.state.message or ""), rejected.state.message
+        assert "2017-Q9" in rejected.state.message, rejected.state.message
         assert run.parameters["quarter"] == "2017-Q4"
         company = out / "2017-Q4" / "company.pdf"
         assert company.is_file() and company.read_bytes()[:5] == b"%PDF-"
