@@ -226,6 +226,15 @@ def render_batch(cards: list[dict]) -> list[tuple[str, str, bytes]]:
 DASK_BATCH = 50
 
 
+def team_batches(cards: list[dict], size: int) -> list[list[dict]]:
+    """One batch per team (its card and its people's), split when a team has more than ``size`` cards; the
+    company card and people without a team go in batches of their own."""
+    by_team: dict[str | None, list[dict]] = {}
+    for card in cards:
+        by_team.setdefault(card.get("team_id"), []).append(card)
+    return [group[i:i + size] for group in by_team.values() for i in range(0, len(group), size)]
+
+
 def render_on_dask(cards: list[dict], index: dict, staging: Path, previous: Path | None,
                    in_scope: set[tuple[str, str]] | None, address: str) -> dict:
     """Fan the rendering out to an existing Dask cluster, one task per batch; the flow writes the files."""
@@ -234,7 +243,7 @@ def render_on_dask(cards: list[dict], index: dict, staging: Path, previous: Path
     from flows.render import render_index_html
 
     todo, hashes, reused, template = plan_render(cards, staging, previous, in_scope)
-    batches = [todo[i:i + DASK_BATCH] for i in range(0, len(todo), DASK_BATCH)]
+    batches = team_batches(todo, DASK_BATCH)
     done = 0
     report = _progress(len(todo))
     with DaskTaskRunner(address=address) as runner:

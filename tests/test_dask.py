@@ -83,3 +83,20 @@ def test_dask_workers_did_the_rendering(cluster):
         log = client.run_on_scheduler(lambda dask_scheduler: [
             key for key in dask_scheduler.transition_log if "render_batch" in str(key)][:1])
     assert log, "no render_batch task reached the scheduler"
+
+
+def test_dask_batches_follow_teams():
+    from flows.pipeline import team_batches
+
+    cards = [{"path": "company", "team_id": None}]
+    cards += [{"path": f"teams/{t}", "team_id": t} for t in ("east", "west")]
+    cards += [{"path": f"people/e{i}", "team_id": "east"} for i in range(5)]
+    cards += [{"path": f"people/w{i}", "team_id": "west"} for i in range(2)]
+    cards += [{"path": "people/x", "team_id": ""}]
+    batches = [[c["path"] for c in b] for b in team_batches(cards, size=4)]
+    assert batches == [
+        ["company"],
+        ["teams/east", "people/e0", "people/e1", "people/e2"], ["people/e3", "people/e4"],
+        ["teams/west", "people/w0", "people/w1"],
+        ["people/x"],
+    ]

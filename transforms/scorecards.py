@@ -233,6 +233,7 @@ def build_scorecards(
             "tier": tier,
             "owner_id": owner_id,
             "owner_name": names.get((tier, owner_id), owner_id),
+            "team_id": _text(person_team.get(owner_id)) if tier == "person" else owner_id if tier == "team" else None,
             "team_name": names.get(("team", str(person_team.get(owner_id)))) if tier == "person" else None,
             "quarter_label": quarter.label,
             "period_text": period_text,
