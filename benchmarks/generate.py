@@ -54,15 +54,60 @@ def people(rng: np.random.Generator, n: int) -> tuple[pd.DataFrame, pd.DataFrame
     return directory, team_table
 
 
-def facts(rng: np.random.Generator, ids: np.ndarray, ramp: np.ndarray) -> dict[str, pd.DataFrame]:
+BLOCK = 5_000_000
+"""Rows generated and written at a time: bench-20k's 50 M activities would not fit in memory at once."""
+
+
+def _blocks(total: int) -> list[tuple[int, int]]:
+    return [(lo, min(total, lo + BLOCK)) for lo in range(0, total, BLOCK)]
+
+
+def facts(rng: np.random.Generator, ids: np.ndarray, ramp: np.ndarray):
+    """Yield (table, block of rows); a size with one block per table draws exactly what it always drew."""
     n = len(ids)
-    out = {}
     # leads and their stage history
-    k = PER_PERSON["leads"] * n
+    for lo, hi in _blocks(PER_PERSON["leads"] * n):
+        yield from _leads(rng, ids, ramp, lo, hi)
+    for lo, hi in _blocks(PER_PERSON["activities"] * n):
+        k = hi - lo
+        yield "activities", pd.DataFrame({
+            "Activity ID": np.char.add("A", np.arange(lo, hi).astype(str)),
+            "Owner": ids[rng.choice(n, k, p=ramp)],
+            "Type": rng.choice(["call", "email", "meeting", "demo"], k, p=[0.45, 0.35, 0.12, 0.08]),
+            "Outcome": rng.choice(["positive", "neutral", "negative"], k, p=[0.3, 0.5, 0.2]),
+            "Date": _times(rng, k).dt.strftime("%Y-%m-%d %H:%M:%S"),
+        })
+    # deals
+    k = PER_PERSON["deals"] * n
+    engaged = _times(rng, k)
+    closed = engaged + pd.to_timedelta(rng.exponential(40, k), unit="D")
+    stage = rng.choice(["won", "lost", "open"], k, p=[0.45, 0.35, 0.2])
+    closed = closed.where((stage != "open") & (closed < END))
+    stage = np.where(closed.isna() & (stage != "open"), "open", stage)
+    yield "deals", pd.DataFrame({
+        "Deal ID": np.char.add("D", np.arange(k).astype(str)), "Owner": ids[rng.choice(n, k, p=ramp)],
+        "Account": np.char.add("C", rng.integers(0, max(100, n * 10), k).astype(str)),
+        "Stage": stage, "Amount": np.where(stage == "won", rng.gamma(2.0, 15000, k).round(2), 0.0),
+        "Engaged": engaged.dt.strftime("%Y-%m-%d"), "Closed": closed.dt.strftime("%Y-%m-%d"),
+    })
+    # enquiries
+    k = PER_PERSON["enquiries"] * n
+    received = _times(rng, k)
+    answered = received + pd.to_timedelta(rng.exponential(8, k), unit="h")
+    answered = answered.where(rng.random(k) > 0.05)
+    yield "enquiries", pd.DataFrame({
+        "Enquiry ID": np.char.add("E", np.arange(k).astype(str)), "Owner": ids[rng.choice(n, k, p=ramp)],
+        "Received": received.dt.strftime("%Y-%m-%d %H:%M:%S"),
+        "First Response": answered.dt.strftime("%Y-%m-%d %H:%M:%S"),
+    })
+
+
+def _leads(rng: np.random.Generator, ids: np.ndarray, ramp: np.ndarray, lo: int, hi: int):
+    n, k = len(ids), hi - lo
     owner = ids[rng.choice(n, k, p=ramp)]
     created = _times(rng, k)
-    lead_ids = np.char.add("LD", np.arange(k).astype(str))
-    out["leads"] = pd.DataFrame({"Lead ID": lead_ids, "Owner": owner, "Source": rng.choice(
+    lead_ids = np.char.add("LD", np.arange(lo, hi).astype(str))
+    yield "leads", pd.DataFrame({"Lead ID": lead_ids, "Owner": owner, "Source": rng.choice(
         ["web", "event", "referral", "newsletter"], k), "Created": created.dt.strftime("%Y-%m-%d %H:%M:%S")})
     stages, times, who, lid = [], [], [], []
     t = created
@@ -81,43 +126,10 @@ def facts(rng: np.random.Generator, ids: np.ndarray, ramp: np.ndarray) -> dict[s
                                                                                      - pd.Timedelta(seconds=1)))
     who.append(owner[lost])
     lid.append(lead_ids[lost])
-    out["lead_stages"] = pd.DataFrame({
+    yield "lead_stages", pd.DataFrame({
         "Lead ID": np.concatenate(lid), "Owner": np.concatenate(who), "Stage": np.concatenate(stages),
         "Changed": pd.concat(times, ignore_index=True).dt.strftime("%Y-%m-%d %H:%M:%S"),
     })
-    # activities
-    k = PER_PERSON["activities"] * n
-    out["activities"] = pd.DataFrame({
-        "Activity ID": np.char.add("A", np.arange(k).astype(str)),
-        "Owner": ids[rng.choice(n, k, p=ramp)],
-        "Type": rng.choice(["call", "email", "meeting", "demo"], k, p=[0.45, 0.35, 0.12, 0.08]),
-        "Outcome": rng.choice(["positive", "neutral", "negative"], k, p=[0.3, 0.5, 0.2]),
-        "Date": _times(rng, k).dt.strftime("%Y-%m-%d %H:%M:%S"),
-    })
-    # deals
-    k = PER_PERSON["deals"] * n
-    engaged = _times(rng, k)
-    closed = engaged + pd.to_timedelta(rng.exponential(40, k), unit="D")
-    stage = rng.choice(["won", "lost", "open"], k, p=[0.45, 0.35, 0.2])
-    closed = closed.where((stage != "open") & (closed < END))
-    stage = np.where(closed.isna() & (stage != "open"), "open", stage)
-    out["deals"] = pd.DataFrame({
-        "Deal ID": np.char.add("D", np.arange(k).astype(str)), "Owner": ids[rng.choice(n, k, p=ramp)],
-        "Account": np.char.add("C", rng.integers(0, max(100, n * 10), k).astype(str)),
-        "Stage": stage, "Amount": np.where(stage == "won", rng.gamma(2.0, 15000, k).round(2), 0.0),
-        "Engaged": engaged.dt.strftime("%Y-%m-%d"), "Closed": closed.dt.strftime("%Y-%m-%d"),
-    })
-    # enquiries
-    k = PER_PERSON["enquiries"] * n
-    received = _times(rng, k)
-    answered = received + pd.to_timedelta(rng.exponential(8, k), unit="h")
-    answered = answered.where(rng.random(k) > 0.05)
-    out["enquiries"] = pd.DataFrame({
-        "Enquiry ID": np.char.add("E", np.arange(k).astype(str)), "Owner": ids[rng.choice(n, k, p=ramp)],
-        "Received": received.dt.strftime("%Y-%m-%d %H:%M:%S"),
-        "First Response": answered.dt.strftime("%Y-%m-%d %H:%M:%S"),
-    })
-    return out
 
 
 PLAN = [
@@ -219,8 +231,12 @@ def generate(size: str, force: bool = False) -> Path:
     write_xlsx(plan, ws / "exports" / "okr_plan.xlsx")
     ramp = rng.gamma(4.0, 1.0, n)
     ramp = ramp / ramp.sum()
-    for name, df in facts(rng, directory["Employee ID"].to_numpy(), ramp).items():
-        df.to_csv(ws / "exports" / f"{name}.csv", index=False)
+    started: set[str] = set()
+    for name, df in facts(rng, directory["Employee ID"].to_numpy(), ramp):
+        path = ws / "exports" / f"{name}.csv"
+        df.to_csv(path, index=False, mode="a" if name in started else "w", header=name not in started)
+        started.add(name)
+        del df
     (ws / "okr.yaml").write_text(CONFIG.format(), encoding="utf-8")
     done.write_text(f"generated in {time.perf_counter() - t0:.1f} s\n")
     return ws
