@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -26,20 +27,22 @@ _MAX_REPORTED = 20
 
 
 def stage(
-    raw: pd.DataFrame, source: Source, contract: Contract, file: str, workspace_tz: str
+    raw: pd.DataFrame, source: Source, contract: Contract, file: str, workspace_tz: str,
+    map_columns: Callable = map,
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Rename and cast ``raw`` to ``contract``; return the table and the problems found.
 
     A column is expected in the export when the contract requires it or when the config maps it by name;
     optional columns the config does not mention are simply empty. Export columns the contract does not use
-    are ignored.
+    are ignored. ``map_columns`` casts the columns (a thread pool's ``map`` casts several at once).
     """
-    problems: list[Problem] = []
     sheet = source.sheet
     headers = {str(c).strip(): c for c in raw.columns}
     mapped = {source.columns.get(name, name) for name in contract.columns}
     formulas = raw.attrs.get("formula_cells") or {}
+    found: dict[str, list[Problem]] = {name: [] for name in contract.columns}  # in column order
     columns: dict[str, object] = {}  # arrays, so building the table does not re-align every column
+    jobs: list[tuple[str, pd.Series]] = []
     for name, spec in contract.columns.items():
         if name in source.constants:
             series = pd.Series(source.constants[name], index=raw.index)
@@ -47,27 +50,30 @@ def stage(
             export = source.columns.get(name, name)
             if export not in headers:
                 if spec.required or name in source.columns:
-                    problems.append(_missing_column(file, sheet, contract, name, export, list(headers), mapped,
-                                                    name in source.columns))
+                    found[name].append(_missing_column(file, sheet, contract, name, export, list(headers), mapped,
+                                                       name in source.columns))
                 columns[name] = _empty(spec, raw.index).array
                 continue
             series = raw[headers[export]]
-            problems += _formula_problems(formulas, headers[export], series, file, sheet, export)
+            found[name] += _formula_problems(formulas, headers[export], series, file, sheet, export)
         if name in source.values:
             aliases = {str(k): v for k, v in source.values[name].items()}
             series = series.map(lambda v, a=aliases: a.get(str(v).strip(), v) if _present(v) else v)
-        column_label = source.columns.get(name, name)
-        typed, bad = cast(series, spec, source, workspace_tz)
+        jobs.append((name, series))
+
+    def cast_one(job: tuple[str, pd.Series]) -> tuple[pd.Series, list[tuple[int, object]]]:
+        return cast(job[1], contract.columns[job[0]], source, workspace_tz)
+
+    for (name, _), (typed, bad) in zip(jobs, map_columns(cast_one, jobs), strict=True):
+        spec, column_label = contract.columns[name], source.columns.get(name, name)
         columns[name] = typed.array
         for row, value in bad[:_MAX_REPORTED]:
-            problems.append(
-                Problem(file, describe(spec, source), sheet=sheet, row=int(row), column=column_label,
-                        value=value, code="type")
-            )
+            found[name].append(Problem(file, describe(spec, source), sheet=sheet, row=int(row), column=column_label,
+                                       value=value, code="type"))
         if len(bad) > _MAX_REPORTED:
-            problems.append(more_like_these(file, sheet, column_label, len(bad) - _MAX_REPORTED))
-    out = pd.DataFrame(columns, index=raw.index, copy=False)
-    return out, problems
+            found[name].append(more_like_these(file, sheet, column_label, len(bad) - _MAX_REPORTED))
+    out = pd.DataFrame({name: columns[name] for name in contract.columns}, index=raw.index, copy=False)
+    return out, [p for name in contract.columns for p in found[name]]
 
 
 def _missing_column(file: str, sheet: str | None, contract: Contract, name: str, export: str, found: list[str],

@@ -297,7 +297,9 @@ def _stage_one(name: str, source: cfg.Source, frame: pd.DataFrame, contract: Con
 
     found: list[Problem] = list(frame.attrs.get("read_problems") or [])
     labels = {c: source.columns.get(c, c) for c in contract.columns}
-    table, staged = stage(frame, source, contract, source.path, workspace_tz)
+    # a table's columns are cast side by side too: the largest export would otherwise run alone at the end
+    with ThreadPoolExecutor(max_workers=STAGING_THREADS) as columns:
+        table, staged = stage(frame, source, contract, source.path, workspace_tz, columns.map)
     found += staged
     # a cell staging could not read (or a formula with no result) is empty now: reported once, not twice
     unread = {(p.row, p.column) for p in staged if p.code in ("formula", "type")}
