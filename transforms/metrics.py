@@ -50,7 +50,7 @@ class Org:
 def _codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """Owner codes per row and the owner ids they stand for (ids as text)."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    return codes.astype(np.int64), pd.Index(pd.Index(uniques).astype(str), dtype=object)
+    return codes.astype(np.int32), pd.Index(pd.Index(uniques).astype(str), dtype=object)
 
 
 def _index(tier: str, owners: pd.Index) -> pd.MultiIndex:

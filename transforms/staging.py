@@ -132,6 +132,34 @@ def _blank(s: pd.Series) -> pd.Series:
     return s.isna() | s.astype("string").str.strip().eq("").fillna(True)
 
 
+_ASCII_SPACE = np.zeros(256, dtype=bool)
+_ASCII_SPACE[[9, 10, 11, 12, 13, 32]] = True
+_ASCII_SPACE[0x80:] = True  # a non-ASCII first or last character may be a Unicode space: strip to be sure
+
+
+def _may_need_strip(s: pd.Series) -> bool:
+    """Whether any value starts or ends with a space (or a non-ASCII character that could be one), read from
+    Arrow's buffers: clean id, code and date columns then skip a full copy of every string."""
+    try:
+        arr = pa.chunked_array(pa.array(s))
+    except (pa.ArrowException, TypeError):
+        return True
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return True
+    width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    for chunk in arr.chunks:
+        if len(chunk) == 0:
+            continue
+        _, offsets_buf, data_buf = chunk.buffers()
+        offsets = np.frombuffer(offsets_buf, dtype=width)[chunk.offset: chunk.offset + len(chunk) + 1]
+        data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+        starts, ends = offsets[:-1], offsets[1:]
+        filled = ends > starts
+        if _ASCII_SPACE[data[starts[filled]]].any() or _ASCII_SPACE[data[ends[filled] - 1]].any():
+            return True
+    return False
+
+
 def _blank_stripped(stripped: pd.Series) -> pd.Series:
     return (stripped.isna() | stripped.eq("")).fillna(True).astype(bool)
 
@@ -143,7 +171,7 @@ def _is_text(s: pd.Series) -> bool:
 
 def cast(s: pd.Series, spec: Col, source: Source, workspace_tz: str) -> tuple[pd.Series, list[tuple[int, object]]]:
     """Cast one column; returns the typed series and (row, value) pairs that could not be read."""
-    stripped = s.str.strip() if _is_text(s) else None
+    stripped = (s.str.strip() if _may_need_strip(s) else s) if _is_text(s) else None
     blank = _blank(s) if stripped is None else _blank_stripped(stripped)
     if spec.dtype == "str":
         if stripped is not None:
