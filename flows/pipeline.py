@@ -108,9 +108,25 @@ def template_version() -> str:
 
 # -- tasks ---------------------------------------------------------------------------------------------
 
+class Handoff:
+    """Exports and tables passed between tasks in a box.
+
+    Prefect keeps every task's parameters and result until the flow run ends; the flow empties the box
+    when the data is no longer needed, so gigabytes of exports are not held through rendering."""
+
+    def __init__(self, value: dict[str, pd.DataFrame]):
+        self.value: dict[str, pd.DataFrame] | None = value
+
+    def take(self) -> dict[str, pd.DataFrame]:
+        value, self.value = self.value, None
+        if value is None:
+            raise RuntimeError("the data in this box was already taken")
+        return value
+
+
 @task(retries=2, retry_delay_seconds=[1, 4], cache_policy=NO_CACHE)
 def extract_exports(ws: Workspace, workspace_dir: Path,
-                    digests: dict[str, str] | None = None) -> tuple[dict, list[dict], list[Problem]]:
+                    digests: dict[str, str] | None = None) -> tuple[Handoff, list[dict], list[Problem]]:
     """Read every configured export and hash it for the manifest (unless the digests are known)."""
     digests = digests or {}
     raw, inputs, problems = {}, [], []
@@ -124,27 +140,28 @@ def extract_exports(ws: Workspace, workspace_dir: Path,
         digest = digests.get(name) if digests.get(name) not in (None, "missing") else file_sha256(path)
         inputs.append({"table": name, "path": source.path, "sha256": digest,
                        "bytes": path.stat().st_size, "rows": int(len(raw[name]))})
-    return raw, inputs, problems
+    return Handoff(raw), inputs, problems
 
 
 @task(cache_policy=NO_CACHE)
-def stage_exports(raw: dict, ws: Workspace) -> tuple[dict, list[Problem]]:
+def stage_exports(raw: Handoff, ws: Workspace) -> tuple[Handoff, list[Problem]]:
     """Rename, cast and check every export against its contract."""
-    return stage_workspace(raw, ws)
+    tables, problems = stage_workspace(raw.take(), ws)
+    return Handoff(tables), problems
 
 
 @task(cache_policy=NO_CACHE)
-def compute_results(ws: Workspace, tables: dict, quarter: Quarter, as_of: pd.Timestamp | None,
+def compute_results(ws: Workspace, tables: Handoff, quarter: Quarter, as_of: pd.Timestamp | None,
                     locale: str) -> QuarterResults:
     """Every KR value, grade and roll-up of the quarter."""
-    return compute_quarter(ws, tables, quarter, as_of, locale)
+    return compute_quarter(ws, tables.value, quarter, as_of, locale)
 
 
 @task(cache_policy=NO_CACHE)
-def build_views(res: QuarterResults, ws: Workspace, tables: dict, locale: str, run_id: str,
+def build_views(res: QuarterResults, ws: Workspace, tables: Handoff, locale: str, run_id: str,
                 generated_at: str, notes: list[str]) -> tuple[list[dict], pd.DataFrame]:
     """Scorecard view models and the KR table."""
-    cards = build_scorecards(res, ws, tables, locale, generated_at, run_id, global_notes=notes)
+    cards = build_scorecards(res, ws, tables.value, locale, generated_at, run_id, global_notes=notes)
     return cards, kr_table(res, _names(cards), locale)
 
 
@@ -412,7 +429,7 @@ def _people_and_teams(ws: Workspace, ws_dir: Path) -> dict | list[Problem]:
     if problems:
         return problems
     tables = {}
-    for name, frame in raw.items():
+    for name, frame in raw.take().items():
         tables[name], found = stage(frame, ws.sources[name], CONTRACTS[name], ws.sources[name].path, ws.timezone)
         if [p for p in found if p.severity == "error"]:
             return found
@@ -538,11 +555,10 @@ def run_quarter(workspace: str, quarter: str | None, team: str | None, person: s
     t = time.perf_counter()
     console.step("checking and computing key results")
     tables, found = stage_exports(raw, ws)  # the readable exports too: one run reports every problem
-    del raw
     found = unreadable + found
     errors = [p for p in found if p.severity == "error"]
     warnings = [p for p in found if p.severity != "error"]
-    errors += _quarter_problems(tables, q) if not errors else []
+    errors += _quarter_problems(tables.value, q) if not errors else []
     if errors:
         return RunOutcome(False, problems=errors, warnings=warnings, quarter_label=q.label)
     res = compute_results(ws, tables, q, cutoff, locale)
@@ -551,8 +567,7 @@ def run_quarter(workspace: str, quarter: str | None, team: str | None, person: s
         return RunOutcome(False, problems=errors, quarter_label=q.label)
     generated = datetime.now(ZoneInfo(ws.timezone)).strftime("%Y-%m-%d %H:%M")
     cards, kr = build_views(res, ws, tables, locale, run_id, generated, [str(w) for w in warnings])
-    teams = build_teams(tables)
-    del tables  # the fact tables are done with: rendering is the long part, so it runs without them
+    teams = build_teams(tables.take())  # the fact tables are done with: rendering runs without them
     seconds["transform"] = time.perf_counter() - t
 
     root = output_root(ws, ws_dir, out)
