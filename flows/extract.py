@@ -51,6 +51,8 @@ def read_source(source: Source, workspace: Path) -> pd.DataFrame:
 
 # -- CSV ----------------------------------------------------------------------------------------------------
 
+ARROW_TEXT = {"engine": "pyarrow", "dtype": str, "keep_default_na": False, "na_values": [""]}
+"""Arrow's reader, every cell as text and only empty cells missing: staging does all the casting."""
 STREAM_ABOVE = 64 << 20
 """CSV files larger than this (bytes) are parsed by Arrow from the file itself, never held in memory whole."""
 
@@ -118,8 +120,7 @@ def _arrow_csv(data: bytes, text: str | None, source: Source) -> pd.DataFrame | 
     if payload.startswith(b"\xef\xbb\xbf"):
         payload = payload[3:]
     try:
-        df = pd.read_csv(io.BytesIO(payload), engine="pyarrow", dtype=str, keep_default_na=False,
-                         na_values=[""], sep=source.delimiter)
+        df = pd.read_csv(io.BytesIO(payload), sep=source.delimiter, **ARROW_TEXT)
     except Exception:  # noqa: BLE001 - any parse trouble goes to the careful reader, which explains it
         return None
     return _one_record_per_line(df, payload.count(b"\n") + (0 if payload.endswith(b"\n") else 1))
@@ -138,8 +139,7 @@ def _arrow_csv_file(path: Path, source: Source) -> pd.DataFrame | None:
             newlines += block.count(b"\n")
             last = block[-1:]
     try:
-        df = pd.read_csv(path, engine="pyarrow", dtype=str, keep_default_na=False, na_values=[""],
-                         sep=source.delimiter)
+        df = pd.read_csv(path, sep=source.delimiter, **ARROW_TEXT)
     except Exception:  # noqa: BLE001 - the careful reader explains what is wrong
         return None
     return _one_record_per_line(df, newlines + (0 if last == b"\n" else 1))

@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from transforms.arrow_text import string_chunks, text_array
+
 _PRIME = np.uint64(0x100000001B3)  # FNV-1a 64-bit prime
 _BASIS = np.uint64(0xCBF29CE484222325)  # FNV-1a 64-bit offset basis
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio constant, to combine the hashes of several columns
@@ -43,7 +45,8 @@ def duplicated_rows(df: pd.DataFrame, key: list[str]) -> pd.Series:
 def column_hashes(s: pd.Series) -> np.ndarray | None:
     """A uint64 per value, equal for equal values; None when the column's type has no fast path."""
     if pd.api.types.is_string_dtype(s) and s.dtype != object:
-        return _text_hashes(pa.chunked_array(pa.array(s)))
+        arr = text_array(s)
+        return None if arr is None else _text_hashes(arr)
     if pd.api.types.is_datetime64_dtype(s) or pd.api.types.is_integer_dtype(s):
         return s.to_numpy().view(np.int64).astype(np.uint64) if not s.isna().any() else None
     if pd.api.types.is_float_dtype(s):
@@ -57,25 +60,19 @@ _BYTE_MASKS = np.array([(1 << (8 * n)) - 1 for n in range(8)] + [2**64 - 1], dty
 def _text_hashes(arr: pa.ChunkedArray) -> np.ndarray | None:
     """Hash 8 bytes per step: an unaligned little-endian word read at each string's start, masked to its
     length (ids of up to 8 bytes take one step, and then distinct ids never share a hash)."""
-    if arr.null_count or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+    if arr.null_count:
         return None
     parts = []
-    for chunk in arr.chunks:
-        if len(chunk) == 0:
-            continue
-        _, offsets_buf, data_buf = chunk.buffers()
-        width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
-        offsets = np.frombuffer(offsets_buf, dtype=width)[chunk.offset: chunk.offset + len(chunk) + 1].astype(np.int64)
+    for offsets, raw in string_chunks(arr):
         starts, lengths = offsets[:-1], np.diff(offsets)
         longest = int(lengths.max())
         if longest > MAX_HASHED_LENGTH:
             return None
-        raw = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
         padded = np.zeros(int(offsets[-1]) + 8, dtype=np.uint8)
         padded[: int(offsets[-1])] = raw[: int(offsets[-1])]
         # words[i] is the 8 bytes starting at byte i (unaligned reads: stride 1)
         words = np.ndarray(shape=(len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
-        h = np.full(len(chunk), _BASIS, dtype=np.uint64)
+        h = np.full(len(starts), _BASIS, dtype=np.uint64)
         for step in range(0, longest, 8):
             left = np.clip(lengths - step, 0, 8)
             word = words[np.minimum(starts + step, len(words) - 1)] & _BYTE_MASKS[left]

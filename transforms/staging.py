@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from transforms.arrow_text import string_chunks, text_array
 from transforms.config import Source
 from transforms.contracts import Col, Contract
 from transforms.problems import Problem, more_like_these
@@ -140,19 +141,10 @@ _ASCII_SPACE[0x80:] = True  # a non-ASCII first or last character may be a Unico
 def _may_need_strip(s: pd.Series) -> bool:
     """Whether any value starts or ends with a space (or a non-ASCII character that could be one), read from
     Arrow's buffers: clean id, code and date columns then skip a full copy of every string."""
-    try:
-        arr = pa.chunked_array(pa.array(s))
-    except (pa.ArrowException, TypeError):
+    arr = text_array(s)
+    if arr is None:
         return True
-    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
-        return True
-    width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
-    for chunk in arr.chunks:
-        if len(chunk) == 0:
-            continue
-        _, offsets_buf, data_buf = chunk.buffers()
-        offsets = np.frombuffer(offsets_buf, dtype=width)[chunk.offset: chunk.offset + len(chunk) + 1]
-        data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+    for offsets, data in string_chunks(arr):
         starts, ends = offsets[:-1], offsets[1:]
         filled = ends > starts
         if _ASCII_SPACE[data[starts[filled]]].any() or _ASCII_SPACE[data[ends[filled] - 1]].any():
