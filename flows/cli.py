@@ -51,37 +51,38 @@ def _fail_unexpected(exc: BaseException, debug: bool) -> None:
 def run(
     workspace: Path = WorkspaceOpt,
     quarter: Optional[str] = typer.Option(None, "--quarter", "-q", help="e.g. FY2017-18-Q4 or 2017-Q4; "
-                                          "default: the last closed fiscal quarter."),
-    team: Optional[str] = typer.Option(None, "--team", help="Re-render one team, its members and the company."),
-    person: Optional[str] = typer.Option(None, "--person", help="Re-render one person (and their team)."),
+                                          "default: the last closed fiscal quarter (or the one --as-of is in)."),
+    team: Optional[str] = typer.Option(None, "--team", help="Deliver and report one team (id or name): its "
+                                       "members, lead and the company card."),
+    person: Optional[str] = typer.Option(None, "--person", help="Deliver and report one person's scorecard."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: the config's output)."),
-    locale: Optional[str] = typer.Option(None, "--locale", help="zh-CN or en (default: the config's)."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Grade a running quarter as of this date "
-                                        "(YYYY-MM-DD): pace against elapsed time."),
+    locale: Optional[str] = typer.Option(None, "--locale", help="zh-CN or en; another locale than the config's "
+                                         "is published beside the final quarter."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Grade the quarter as of this date (YYYY-MM-DD): "
+                                        "pace against elapsed time, published beside the final quarter."),
     processes: Optional[int] = typer.Option(None, "--processes", "-j", min=1, help="PDF worker processes."),
     send: bool = typer.Option(False, "--send", help="Email the scorecards (SMTP settings from OKR_SMTP_*); "
                               "without it the messages are written to an outbox as .eml files."),
     resend: bool = typer.Option(False, "--resend", help="Send again messages the ledger says were sent."),
+    force: bool = typer.Option(False, "--force", help="Recompute and re-render every scorecard, reusing nothing."),
     dask_address: Optional[str] = typer.Option(None, "--dask-address", help="Render on an existing Dask "
                                                "cluster (tcp://HOST:PORT); workers need PREFECT_API_URL."),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
 ) -> None:
     """Compute, grade and publish one quarter's scorecards."""
-    if locale not in (None, "zh-CN", "en"):
-        report_problems([Problem("--locale", "zh-CN or en", value=locale)], "the command line")
-        raise typer.Exit(EXIT_INPUT) from None
-    from flows.settings import apply_defaults
+    from flows.outcome import record_unchanged
+    from flows.prepare import RunOptions, RunRequest, prepare_run
+    from transforms.runplan import VariantAsk
 
-    apply_defaults()
-    console.step(f"running okr-report on {workspace} (starting the local orchestration engine)")
+    request = RunRequest(str(workspace), VariantAsk(quarter, as_of, locale), team, person,
+                         str(out) if out else None, RunOptions(processes, send, resend, force, dask_address))
     try:
-        from flows.pipeline import okr_report
-
-        outcome = okr_report(
-            workspace=str(workspace), quarter=quarter, team=team, person=person,
-            out=str(out) if out else None, locale=locale, as_of=as_of, processes=processes,
-            send=send, resend=resend, dask_address=dask_address,
-        )
+        prep = prepare_run(request)
+        if prep.unchanged and not send:
+            # answered from the published manifest: no orchestration engine to start
+            outcome = record_unchanged(prep)
+        else:
+            outcome = _run_flow(request, workspace)
     except InputError as exc:
         report_problems(exc.problems, str(workspace))
         raise typer.Exit(EXIT_INPUT) from None
@@ -92,6 +93,19 @@ def run(
         raise typer.Exit(EXIT_INPUT) from None
     print_summary(outcome)
     finish_delivery(outcome.delivery)
+
+
+def _run_flow(request, workspace: Path):
+    from flows.settings import apply_defaults
+
+    apply_defaults()
+    console.step(f"running okr-report on {workspace} (starting the local orchestration engine)")
+    from flows.pipeline import okr_report
+
+    v, o = request.variant, request.options
+    return okr_report(workspace=request.workspace, quarter=v.quarter, team=request.team, person=request.person,
+                      out=request.out, locale=v.locale, as_of=v.as_of, processes=o.processes, send=o.send,
+                      resend=o.resend, force=o.force, dask_address=o.dask_address)
 
 
 def finish_delivery(d) -> None:
@@ -122,11 +136,17 @@ def print_summary(o) -> None:
     w.print(f"okr-report · {o.quarter_label}", markup=False)
     if o.unchanged:
         w.print(f"  nothing changed since the published run (same exports, config, code and templates): "
-                f"kept its {c['company'] + c['team'] + c['person']} scorecards", markup=False)
+                f"kept its {c['company'] + c['team'] + c['person']} scorecards (--force renders them again)",
+                markup=False)
     else:
         w.print(f"  computed {o.kr_rows:,} KR values for {c['company']} company, {c['team']} teams, "
                 f"{c['person']} people", markup=False)
         w.print(f"  scorecards: {o.rendered} rendered, {o.reused} reused (HTML + PDF)", markup=False)
+        if o.outside_scope:
+            shown = ", ".join(o.outside_scope[:5]) + (f" and {len(o.outside_scope) - 5} more"
+                                                       if len(o.outside_scope) > 5 else "")
+            w.print(f"  also re-rendered outside --{o.scope}, because their inputs changed too (not sent): {shown}",
+                    markup=False)
     people = o.statuses.get("person", {})
     teams = o.statuses.get("team", {})
     w.print(f"  company score {score} ({o.company_status}); teams {_dist(teams)}; people {_dist(people)}",
@@ -151,6 +171,8 @@ def _dist(d: dict) -> str:
 def send(
     workspace: Path = WorkspaceOpt,
     quarter: Optional[str] = typer.Option(None, "--quarter", "-q", help="Default: the last closed quarter."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Send the mid-quarter variant of this date."),
+    locale: Optional[str] = typer.Option(None, "--locale", help="Send the variant in this locale."),
     team: Optional[str] = typer.Option(None, "--team", help="Only this team's scorecards and its lead."),
     person: Optional[str] = typer.Option(None, "--person", help="Only this person's scorecard."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: the config's output)."),
@@ -158,18 +180,31 @@ def send(
     dry_run: bool = typer.Option(False, "--dry-run", help="Write .eml files to the outbox instead of sending."),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
 ) -> None:
-    """Email already published scorecards: each person their own, leads their team's, executives the company's."""
-    from flows.settings import apply_defaults
+    """Email one published variant: each person their own card, leads their team's, executives the company's."""
+    from flows.prepare import RunOptions, RunRequest, prepare_run
+    from transforms.runplan import VariantAsk
 
-    apply_defaults()
+    request = RunRequest(str(workspace), VariantAsk(quarter, as_of, locale), team, person,
+                         str(out) if out else None, RunOptions(send=not dry_run, resend=resend))
     try:
+        prep = prepare_run(request)
+        if prep.published_manifest is None:
+            report_problems([Problem(str(prep.root / prep.variant.slug), f"published scorecards of "
+                                     f"{prep.variant.label}; run 'okr-report run' with the same --quarter, "
+                                     "--as-of and --locale first")], str(workspace))
+            raise typer.Exit(EXIT_INPUT)
+        from flows.settings import apply_defaults
+
+        apply_defaults()
         from flows.pipeline import okr_send
 
         outcome = okr_send(workspace=str(workspace), quarter=quarter, team=team, person=person,
-                           out=str(out) if out else None, resend=resend, dry_run=dry_run)
+                           out=request.out, locale=locale, as_of=as_of, resend=resend, dry_run=dry_run)
     except InputError as exc:
         report_problems(exc.problems, str(workspace))
         raise typer.Exit(EXIT_INPUT) from None
+    except typer.Exit:
+        raise
     except Exception as exc:  # noqa: BLE001
         _fail_unexpected(exc, debug)
     if not outcome.ok:

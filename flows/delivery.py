@@ -13,7 +13,9 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from flows import mail
+from transforms.problems import InputError, Problem
 from transforms.routing import route
+from transforms.runplan import Scope
 
 REPORT_COLUMNS = ("recipient_id", "email", "path", "status", "detail")
 
@@ -55,24 +57,46 @@ def in_send_scope(card: dict, team: str | None, person: str | None, person_team:
     return True
 
 
+@dataclass(frozen=True)
+class DeliveryRequest:
+    """The published cards of one variant and who may receive which."""
+
+    cards: list[dict]
+    folder: Path
+    out: Path
+    slug: str
+    quarter_label: str
+    company: str
+    locale: str
+    people: pd.DataFrame
+    teams: pd.DataFrame
+    executives: list[str]
+    scope: Scope
+    send: bool
+    resend: bool
+    run_id: str
+    credentials_block: str | None = None
+
+
+def scoped_cards(req: DeliveryRequest) -> list[dict]:
+    """The cards of the request's scope; a scope with no published card is a problem, not an empty send."""
+    team, person = req.scope.team, req.scope.person
+    if team and not any(c["tier"] == "team" and c["owner_id"] == team for c in req.cards):
+        raise InputError([Problem("--team", "a team with a published scorecard in this quarter", value=team)])
+    if person and not any(c["tier"] == "person" and c["owner_id"] == person for c in req.cards):
+        raise InputError([Problem("--person", "a person with a published scorecard in this quarter", value=person)])
+    person_team = req.people.set_index("person_id")["team_id"].dropna().astype(str).to_dict()
+    return [c for c in req.cards if in_send_scope(c, team, person, person_team)]
+
+
 @task(cache_policy=NO_CACHE)
-def deliver_scorecards(
-    cards: list[dict], folder: Path, out: Path, slug: str, quarter_label: str, company: str, locale: str,
-    people: pd.DataFrame, teams: pd.DataFrame, executives: list[str], team: str | None, person: str | None,
-    send: bool, resend: bool, run_id: str, credentials_block: str | None = None,
-) -> DeliverySummary:
+def deliver_scorecards(req: DeliveryRequest) -> DeliverySummary:
     """Route, build and send (or write) one message per recipient and scorecard."""
-    if team and not any(c["tier"] == "team" and c["owner_id"] == team for c in cards):
-        raise ValueError(f"--team {team!r} is not a team of the published scorecards")
-    if person and not any(c["tier"] == "person" and c["owner_id"] == person for c in cards):
-        raise ValueError(f"--person {person!r} has no published scorecard")
-    person_team = people.set_index("person_id")["team_id"].dropna().astype(str).to_dict()
-    scoped = [c for c in cards if in_send_scope(c, team, person, person_team)]
-    deliveries, skipped = route(scoped, people, teams, executives)
-    base = deliveries_dir(out, slug)
-    summary = DeliverySummary("sent" if send else "outbox", skipped=skipped)
+    deliveries, skipped = route(scoped_cards(req), req.people, req.teams, req.executives)
+    base = deliveries_dir(req.out, req.slug)
+    summary = DeliverySummary("sent" if req.send else "outbox", skipped=skipped)
     try:
-        settings = mail.settings_from_env(block=credentials_block) if send else None
+        settings = mail.settings_from_env(block=req.credentials_block) if req.send else None
     except mail.MailConfigError as exc:
         if deployment_run():  # nobody reads a terminal there: the flow run itself must fail
             raise DeliveryFailed(str(exc)) from None
@@ -83,31 +107,43 @@ def deliver_scorecards(
     # the ledger is read and written under a lock: a second run of this quarter waits, then skips what
     # the first one sent
     with ledger.exclusive():
-        already = ledger.sent_keys() if send and not resend else set()
+        already = ledger.sent_keys() if req.send and not req.resend else set()
         items = []
         for d in deliveries:
             if d.key in already:
                 outcomes.append(mail.Outcome(d.recipient_id, d.email, d.path, "skipped", "already sent"))
                 continue
-            pdf = folder / f"{d.path}.pdf"
-            sha = hashlib.sha256(pdf.read_bytes()).hexdigest()
-            msg_id = mail.message_id(quarter_label, d.key, sender, salt=sha + (f"|resend {run_id}" if resend else ""))
-            items.append((d, mail.build_message(d, quarter_label, company, locale, pdf, sender, msg_id), sha))
-        if send:
+            items.append(_message(req, d, sender))
+        if req.send:
             outcomes += mail.send_all(items, settings, ledger, attempts=_int_env("OKR_SMTP_ATTEMPTS", 4),
                                       backoff=_float_env("OKR_SMTP_BACKOFF_SECONDS", 2.0))
         else:
-            summary.outbox = str(base / "outbox" / run_id)
+            summary.outbox = str(base / "outbox" / req.run_id)
             outcomes += mail.write_outbox(items, Path(summary.outbox))
             prune_outboxes(base / "outbox", keep=OUTBOXES_KEPT)
+    return _finish(req, summary, outcomes, settings)
+
+
+def _message(req: DeliveryRequest, d, sender: str):
+    pdf = req.folder / f"{d.path}.pdf"
+    sha = hashlib.sha256(pdf.read_bytes()).hexdigest()
+    salt = sha + (f"|resend {req.run_id}" if req.resend else "")
+    msg_id = mail.message_id(req.quarter_label, d.key, sender, salt=salt)
+    return d, mail.build_message(d, req.quarter_label, req.company, req.locale, pdf, sender, msg_id), sha
+
+
+def _finish(req: DeliveryRequest, summary: DeliverySummary, outcomes: list[mail.Outcome],
+            settings: mail.SmtpSettings | None) -> DeliverySummary:
+    """Count, report (JSON beside the ledger and a Prefect artifact), and fail a deployment run on failures."""
     summary.counts = {s: sum(o.status == s for o in outcomes) for s in ("sent", "failed", "skipped", "written")}
     summary.failed = [f"{o.email} ({o.path}): {o.detail}" for o in outcomes if o.status == "failed"]
-    report = base / f"report-{run_id}.json"
-    mail.write_report(outcomes, report, skipped, meta={
-        "quarter": quarter_label, "run_id": run_id, "mode": summary.mode, "team": team, "person": person,
-        "resend": resend, "server": settings.describe() if settings else None})
+    report = deliveries_dir(req.out, req.slug) / f"report-{req.run_id}.json"
+    mail.write_report(outcomes, report, summary.skipped, meta={
+        "quarter": req.quarter_label, "variant": req.slug, "run_id": req.run_id, "mode": summary.mode,
+        "team": req.scope.team, "person": req.scope.person, "resend": req.resend,
+        "server": settings.describe() if settings else None})
     summary.report = str(report)
-    _artifact(outcomes, skipped, quarter_label, summary)
+    _artifact(outcomes, summary.skipped, req.quarter_label, summary)
     if summary.failed and deployment_run():
         # the CLI exits non-zero on failed messages; a scheduled or triggered run fails instead
         raise DeliveryFailed(f"{len(summary.failed)} messages failed (report: {report}): "

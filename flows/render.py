@@ -18,7 +18,6 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import date, datetime
 from functools import cache, lru_cache, partial
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,6 +36,8 @@ from babel.numbers import (
 from markupsafe import Markup
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from flows.locations import templates_dir
 
 LOCALES = ("zh-CN", "en")
 STATUSES = ("red", "yellow", "green", "no_data")
@@ -58,16 +59,13 @@ Progress = Callable[[int], None]
 # --------------------------------------------------------------------------- template files
 
 
-@lru_cache(maxsize=1)
-def templates_dir() -> Path:
-    """The report_templates folder, found as a package so it works from any working directory."""
-    return Path(str(files("report_templates"))).resolve()
+@lru_cache(maxsize=4)
+def _labels_in(folder: Path) -> dict[str, dict[str, Any]]:
+    return yaml.safe_load((folder / LABELS).read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=1)
 def _all_labels() -> dict[str, dict[str, Any]]:
-    text = (templates_dir() / LABELS).read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return _labels_in(templates_dir())
 
 
 def labels(locale: str) -> dict[str, Any]:
@@ -77,10 +75,14 @@ def labels(locale: str) -> dict[str, Any]:
     return _all_labels()[locale]
 
 
-@lru_cache(maxsize=1)
 def stylesheet_text() -> str:
     """The print CSS, inlined into every page so an HTML scorecard is one standalone file."""
-    css = (templates_dir() / STYLESHEET).read_text(encoding="utf-8")
+    return _stylesheet_in(templates_dir())
+
+
+@lru_cache(maxsize=4)
+def _stylesheet_in(folder: Path) -> str:
+    css = (folder / STYLESHEET).read_text(encoding="utf-8")
     if "</" in css:
         raise ValueError(f"{STYLESHEET} must not contain '</' (it is inlined in a <style> element)")
     return css
@@ -154,12 +156,16 @@ def _score_pct(score: Any) -> int:
 # --------------------------------------------------------------------------- jinja
 
 
-@cache
 def jinja_env(locale: str) -> jinja2.Environment:
-    """One cached environment per locale: templates compile once per process, not once per card."""
+    """One cached environment per locale and template folder: templates compile once per process, not per card."""
+    return _jinja_env(locale, templates_dir())
+
+
+@cache
+def _jinja_env(locale: str, folder: Path) -> jinja2.Environment:
     text = labels(locale)
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates_dir()),
+        loader=jinja2.FileSystemLoader(folder),
         autoescape=jinja2.select_autoescape(
             enabled_extensions=("html",), default_for_string=True, default=True
         ),

@@ -86,7 +86,7 @@ def test_dask_workers_did_the_rendering(cluster):
 
 
 def test_dask_batches_follow_teams():
-    from flows.pipeline import team_batches
+    from flows.render_tasks import team_batches
 
     cards = [{"path": "company", "team_id": None}]
     cards += [{"path": f"teams/{t}", "team_id": t} for t in ("east", "west")]

@@ -165,7 +165,7 @@ def manifest(demo_folder) -> dict:
 @pytest.fixture(scope="session")
 def demo_en_folder(demo_en_run) -> Path:
     assert demo_en_run.returncode == 0, demo_en_run.stderr
-    return demo_en_run.out / DEMO_SLUG
+    return demo_en_run.out / f"{DEMO_SLUG}.en"  # another locale is a variant beside the final quarter
 
 
 # -- the run itself --------------------------------------------------------------------------------

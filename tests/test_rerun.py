@@ -96,16 +96,16 @@ def test_team_rerun_leaves_every_other_scorecard_byte_identical(full):
     assert len(kr_rows(out)) == len(before["kr"])
 
 
-def test_team_rerun_is_recorded(full):
+def test_team_rerun_of_unchanged_exports_keeps_the_published_version(full):
     out, before = full
     m = manifest(out)
-    assert m["scope"] == "team"
-    assert m["parameters"]["team"] == TEAM
-    assert m["run_id"] != before["manifest"]["run_id"]
+    assert m["run_id"] == before["manifest"]["run_id"], "nothing changed: the version is the one published"
+    assert m["scope"] == "all"
     assert len(m["cards"]) == len(before["manifest"]["cards"])
     runs = history(out)
     assert [r["scope"] for r in runs] == ["all", "team"]
-    assert runs[-1]["run_id"] == m["run_id"]
+    assert runs[-1]["unchanged_since"] == m["run_id"]
+    assert runs[-1]["run_id"] != m["run_id"]
 
 
 def test_changed_deal_rerenders_the_team_and_company_only(full, tmp_path):
