@@ -221,6 +221,15 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
     ("unknown encoding name", config("encoding: gb18030", "encoding: chinese-simplified"),
      ["exports/leads.csv: value 'chinese-simplified': expected a known encoding name such as utf-8, gb18030 or "
       "cp1252 under 'encoding:' for this source in okr.yaml"]),
+    ("a duration measured in hours but shown in days",
+     config("  market_rank:\n", "  cycle:\n    definition: {kind: duration_mean, table: deals, start: closed_at, "
+            "end: closed_at, unit: hours}\n    unit: days\n  market_rank:\n"),
+     ["okr.yaml, line 114: key 'metrics.cycle.unit': value 'days': expected 'hours', the unit definition.unit "
+      "measures in: a duration_mean is shown in the unit it is measured in, so write the unit once"]),
+    ("a duration shown as a count",
+     config("  market_rank:\n", "  cycle:\n    kind: duration_mean\n    table: deals\n    start: closed_at\n"
+            "    end: closed_at\n    unit: count\n  market_rank:\n"),
+     ["okr.yaml, line 117: key 'metrics.cycle.unit': value 'count': expected 'days' or 'hours'"]),
     ("source points at a missing file", config("path: exports/deals.csv", "path: exports/deal.csv"),
      ["exports/deal.csv: file not found: expected the export here, found nothing at {ws}/exports/deal.csv"]),
     # ---- CSV files
