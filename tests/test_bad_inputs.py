@@ -221,6 +221,16 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
     ("unknown encoding name", config("encoding: gb18030", "encoding: chinese-simplified"),
      ["exports/leads.csv: value 'chinese-simplified': expected a known encoding name such as utf-8, gb18030 or "
       "cp1252 under 'encoding:' for this source in okr.yaml"]),
+    ("a key written twice", config("  lead_stages:\n", "  deals:\n"),
+     ["okr.yaml, line 53: key 'sources.deals': duplicate key (first at line 32, again at line 53): expected each "
+      "key once; YAML would keep only the last one"]),
+    ("a metric defined twice, a key inside one twice",
+     chain(config("  won_deals:\n", "  won_revenue:\n"),
+           config("    column: amount\n", "    column: amount\n    column: amount\n")),
+     ["okr.yaml, line 91: key 'metrics.won_revenue.column': duplicate key (first at line 90, again at line 91): "
+      "expected each key once; YAML would keep only the last one",
+      "okr.yaml, line 96: key 'metrics.won_revenue': duplicate key (first at line 87, again at line 96): expected "
+      "each key once; YAML would keep only the last one"]),
     ("a duration measured in hours but shown in days",
      config("  market_rank:\n", "  cycle:\n    definition: {kind: duration_mean, table: deals, start: closed_at, "
             "end: closed_at, unit: hours}\n    unit: days\n  market_rank:\n"),
