@@ -231,6 +231,17 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
       "expected each key once; YAML would keep only the last one",
       "okr.yaml, line 96: key 'metrics.won_revenue': duplicate key (first at line 87, again at line 96): expected "
       "each key once; YAML would keep only the last one"]),
+    ("a Windows time zone name", config("timezone: Asia/Shanghai", "timezone: China Standard Time"),
+     ["okr.yaml, line 6: key 'timezone': value 'China Standard Time': expected an IANA time zone name like "
+      "Asia/Shanghai or America/New_York; did you mean 'Asia/Shanghai'? ('China Standard Time' is not an IANA "
+      "name)"]),
+    ("a source time zone misspelled",
+     config("    dayfirst: true\n", "    dayfirst: true\n    timezone: Europe/Londn\n"),
+     ["okr.yaml, line 63: key 'sources.checkins.timezone': value 'Europe/Londn': expected an IANA time zone name "
+      "like Asia/Shanghai or America/New_York; did you mean 'Europe/London'?"]),
+    ("a cron line with four fields", config("output: out\n", "output: out\nschedule_cron: 0 6 1 1,4,7,10\n"),
+     ["okr.yaml, line 10: key 'schedule_cron': value '0 6 1 1,4,7,10': expected a cron line 'minute hour day "
+      "month weekday' like '0 6 1 1,4,7,10 *': five fields, this has 4"]),
     ("a duration measured in hours but shown in days",
      config("  market_rank:\n", "  cycle:\n    definition: {kind: duration_mean, table: deals, start: closed_at, "
             "end: closed_at, unit: hours}\n    unit: days\n  market_rank:\n"),

@@ -1,6 +1,6 @@
-"""Config checks that need no exports: duplicate keys and the unit of a duration. Every expected message is
-written out in full here; the bad-input corpus (test_bad_inputs.py) shows the same checks through
-``okr-report validate``."""
+"""Config checks that need no exports: duplicate keys, time zones, cron lines and the unit of a duration. Every
+expected message is written out in full here; the bad-input corpus (test_bad_inputs.py) shows the same checks
+through ``okr-report validate``."""
 
 from __future__ import annotations
 
@@ -13,9 +13,12 @@ from benchmarks.generate import CONFIG as BENCH_CONFIG
 from flows.config_io import duplicate_keys, load_workspace
 from transforms.config import MetricDef, Workspace
 from transforms.problems import InputError
-from transforms.validation import check_config
+from transforms.schedule import cron_problem
+from transforms.validation import check_config, zone_problem
 
 ROOT = Path(__file__).resolve().parents[1]
+ZONE = "expected an IANA time zone name like Asia/Shanghai or America/New_York"
+CRON = "expected a cron line 'minute hour day month weekday' like '0 6 1 1,4,7,10 *'"
 
 
 def workspace(metrics: dict, **sources: dict) -> Workspace:
@@ -100,6 +103,78 @@ metrics: {}
     assert load(tmp_path, text) == [
         "okr.yaml, line 6: key 'sources.plan': duplicate key (first at line 5, again at line 6): expected each key "
         "once; YAML would keep only the last one"]
+
+
+# -- time zones ----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["Asia/Shanghai", "America/New_York", "UTC", "Etc/GMT-8", "Europe/London"])
+def test_iana_zones_pass(name):
+    assert zone_problem(name) is None
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("China Standard Time", f"{ZONE}; did you mean 'Asia/Shanghai'? ('China Standard Time' is not an IANA name)"),
+    ("Pacific Standard Time", f"{ZONE}; did you mean 'America/Los_Angeles'? ('Pacific Standard Time' is not an "
+                              "IANA name)"),
+    ("Beijing", f"{ZONE}; did you mean 'Asia/Shanghai'? ('Beijing' is not an IANA name)"),
+    ("Shanghai", f"{ZONE}; did you mean 'Asia/Shanghai'?"),
+    ("Asia/Shanghai ", f"{ZONE}; did you mean 'Asia/Shanghai'?"),
+    ("utc", f"{ZONE}; did you mean 'UTC'?"),
+    ("CST", f"{ZONE} (an abbreviation like CST can stand for several zones: name the place's zone)"),
+    ("UTC+8", f"{ZONE} (the zone of a place follows its daylight saving time); for a fixed offset of +8 hours "
+              "write 'Etc/GMT-8' (IANA reverses the sign in Etc/GMT names)"),
+    ("GMT-05:00", f"{ZONE} (the zone of a place follows its daylight saving time); for a fixed offset of -5 hours "
+                  "write 'Etc/GMT+5' (IANA reverses the sign in Etc/GMT names)"),
+    ("UTC+15", f"{ZONE} (a fixed offset is not a zone name)"),
+    ("Mars/Olympus", ZONE),
+])
+def test_zone_names_that_are_not_iana_zones(name, expected):
+    assert zone_problem(name) == expected
+
+
+def test_workspace_and_source_zones_are_checked():
+    ws = workspace({}, deals={"path": "deals.csv", "timezone": "Europe/Londn"})
+    ws = ws.model_copy(update={"timezone": "China Standard Time"})
+    assert check_config(ws) == [
+        (("timezone",), f"{ZONE}; did you mean 'Asia/Shanghai'? ('China Standard Time' is not an IANA name)",
+         "China Standard Time"),
+        (("sources", "deals", "timezone"), f"{ZONE}; did you mean 'Europe/London'?", "Europe/Londn"),
+    ]
+
+
+# -- cron lines ----------------------------------------------------------------------------------------------
+
+VALID_CRON = ["0 6 1 1,4,7,10 *", "@daily", "*/15 0-6 * jan-mar mon-fri", "0 6 1-31/2 * 7", "0 6 L * *"]
+BAD_CRON = [
+    ("0 6 1 1,4,7,10", "five fields, this has 4"),
+    ("61 6 * * *", "the minute '61' is not in 0-59"),
+    ("0 24 1 * *", "the hour '24' is not in 0-23"),
+    ("0 6 0 * *", "the day '0' is not in 1-31"),
+    ("0 6 1 13 *", "the month '13' is not in 1-12"),
+    ("0 6 1 apl *", "the month 'apl' is not a number or a name like jan"),
+    ("0 6 1 * 8", "the weekday '8' is not in 0-7"),
+    ("*/0 6 1 * *", "the minute step '0' is not a whole number above 0"),
+]
+
+
+@pytest.mark.parametrize("line", VALID_CRON)
+def test_cron_lines_that_pass(line):
+    assert cron_problem(line) is None
+
+
+@pytest.mark.parametrize("line, why", BAD_CRON)
+def test_cron_lines_that_are_refused(line, why):
+    assert cron_problem(line) == f"{CRON}: {why}"
+
+
+def test_the_scheduler_agrees_with_the_cron_check():
+    from prefect.client.schemas.schedules import CronSchedule
+
+    for line in VALID_CRON:
+        CronSchedule(cron=line)
+    for line, _ in BAD_CRON:
+        with pytest.raises(ValueError, match="Invalid cron string"):
+            CronSchedule(cron=line)
 
 
 # -- the unit of a duration ----------------------------------------------------------------------------------

@@ -9,6 +9,9 @@ it could not read in the export's own spelling, so what is left to check here is
 from __future__ import annotations
 
 import difflib
+import functools
+import re
+import zoneinfo
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
@@ -18,6 +21,7 @@ from transforms import config as cfg
 from transforms.contracts import CONTRACTS, Contract
 from transforms.keys import duplicated_rows
 from transforms.problems import Problem, cap, config_problem
+from transforms.schedule import cron_problem
 
 _MAX = 20
 MUST_HAVE_ROWS = ("people", "plan")
@@ -213,9 +217,23 @@ def _alignment(plan: pd.DataFrame, file: str, sheet: str | None, labels: Mapping
 
 # -- the config against the contracts ------------------------------------------------------------------------
 
-def check_config(ws: cfg.Workspace) -> list[tuple[tuple[str, ...], str, object]]:
-    """Config keys naming canonical tables and columns that do not exist: (key path, expected, value)."""
-    out = []
+ConfigIssue = tuple[tuple[str, ...], str, object]
+"""(key path as written flat in okr.yaml, what was expected, the value found)."""
+
+
+def check_config(ws: cfg.Workspace) -> list[ConfigIssue]:
+    """Config keys naming canonical tables, columns and time zones that do not exist."""
+    out = _check_sources(ws)
+    out += _check_zones(ws)
+    if ws.schedule_cron is not None:
+        expected = cron_problem(ws.schedule_cron)
+        if expected:
+            out.append((("schedule_cron",), expected, ws.schedule_cron))
+    return out
+
+
+def _check_sources(ws: cfg.Workspace) -> list[ConfigIssue]:
+    out: list[ConfigIssue] = []
     for name, src in ws.sources.items():
         contract = CONTRACTS.get(name)
         if contract is None:
@@ -229,6 +247,65 @@ def check_config(ws: cfg.Workspace) -> list[tuple[tuple[str, ...], str, object]]
                     out.append((("sources", name, section, key),
                                 f"unknown column of the {name} table: expected one of {', '.join(cols)}"
                                 f"{_did_you_mean(key, cols)}", None))
+    return out
+
+
+# -- time zones ----------------------------------------------------------------------------------------------
+
+_ZONE_HINTS = {
+    "china standard time": "Asia/Shanghai", "beijing": "Asia/Shanghai", "tokyo standard time": "Asia/Tokyo",
+    "korea standard time": "Asia/Seoul", "taipei standard time": "Asia/Taipei",
+    "singapore standard time": "Asia/Singapore", "india standard time": "Asia/Kolkata",
+    "gmt standard time": "Europe/London", "w. europe standard time": "Europe/Berlin",
+    "romance standard time": "Europe/Paris", "russian standard time": "Europe/Moscow",
+    "eastern standard time": "America/New_York", "central standard time": "America/Chicago",
+    "mountain standard time": "America/Denver", "pacific standard time": "America/Los_Angeles",
+    "aus eastern standard time": "Australia/Sydney",
+}
+"""Zone names people copy from Windows or say out loud, which are not IANA names, and the IANA zone meant."""
+
+_OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?00)?$", re.IGNORECASE)
+
+
+@functools.cache
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def zone_problem(name: str) -> str | None:
+    """What is wrong with a time zone name (None when it is an IANA zone the run can use)."""
+    if name in _zones():
+        return None
+    expected = "expected an IANA time zone name like Asia/Shanghai or America/New_York"
+    text = name.strip()
+    offset = _OFFSET.match(text)
+    if offset:
+        hours = int(offset[2])
+        sign = "-" if offset[1] == "+" else "+"
+        zone = "Etc/UTC" if hours == 0 else f"Etc/GMT{sign}{hours}"
+        if zone not in _zones():
+            return f"{expected} (a fixed offset is not a zone name)"
+        return (f"{expected} (the zone of a place follows its daylight saving time); for a fixed offset of "
+                f"{offset[1]}{hours} hours write {zone!r} (IANA reverses the sign in Etc/GMT names)")
+    if text.lower() in _ZONE_HINTS:
+        return f"{expected}; did you mean {_ZONE_HINTS[text.lower()]!r}? ({text!r} is not an IANA name)"
+    lower = {z.lower(): z for z in _zones()}
+    if text.lower() in lower:
+        return f"{expected}; did you mean {lower[text.lower()]!r}?"
+    if text.isalpha() and text.isupper() and len(text) <= 5:
+        return f"{expected} (an abbreviation like {text} can stand for several zones: name the place's zone)"
+    return expected + _did_you_mean(text, sorted(_zones()))
+
+
+def _check_zones(ws: cfg.Workspace) -> list[ConfigIssue]:
+    out: list[ConfigIssue] = []
+    expected = zone_problem(ws.timezone)
+    if expected:
+        out.append((("timezone",), expected, ws.timezone))
+    for name, src in ws.sources.items():
+        expected = zone_problem(src.timezone) if src.timezone is not None else None
+        if expected:
+            out.append((("sources", name, "timezone"), expected, src.timezone))
     return out
 
 
