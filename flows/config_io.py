@@ -58,8 +58,10 @@ def load_workspace(workspace: Path) -> tuple[Workspace, Path]:
         ws = Workspace.model_validate(raw)
     except ValidationError as exc:
         raise InputError([_pydantic_problem(err, shown, lines) for err in exc.errors()]) from None
-    problems = [config_problem(shown, ".".join(key), expected, value, line=_line(lines, key))
-                for key, expected, value in check_config(ws)]
+    problems = []
+    for key, expected, value in check_config(ws):
+        key = _as_written(key, lines)
+        problems.append(config_problem(shown, ".".join(key), expected, value, line=_line(lines, key)))
     if problems:
         raise InputError(problems)
     return ws, path.parent
@@ -113,6 +115,15 @@ def duplicate_keys(root: yaml.Node | None) -> list[tuple[tuple[str, ...], int, i
             else:
                 first[(k.tag, k.value)] = line
     return sorted(out, key=lambda d: d[2])
+
+
+def _as_written(key: tuple[str, ...], lines: dict[tuple[str, ...], int]) -> tuple[str, ...]:
+    """A metric key path named as if written flat, as it is written: below 'definition:' when the metric
+    is written in that nested form."""
+    if (len(key) > 2 and key[0] == "metrics" and key[2] not in ("unit", "label_en", "label_zh")
+            and key[:2] + ("definition",) in lines):
+        return key[:2] + ("definition",) + key[2:]
+    return key
 
 
 def _line(lines: dict[tuple[str, ...], int], key: tuple[str, ...]) -> int | None:

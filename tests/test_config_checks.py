@@ -1,6 +1,6 @@
-"""Config checks that need no exports: duplicate keys, time zones, cron lines and the unit of a duration. Every
-expected message is written out in full here; the bad-input corpus (test_bad_inputs.py) shows the same checks
-through ``okr-report validate``."""
+"""Config checks that need no exports: filter values against the allowed values of their column, duplicate keys,
+time zones, cron lines and the unit of a duration. Every expected message is written out in full here; the
+bad-input corpus (test_bad_inputs.py) shows the same checks through ``okr-report validate``."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from transforms.validation import check_config, zone_problem
 ROOT = Path(__file__).resolve().parents[1]
 ZONE = "expected an IANA time zone name like Asia/Shanghai or America/New_York"
 CRON = "expected a cron line 'minute hour day month weekday' like '0 6 1 1,4,7,10 *'"
+AFTER_MAPPING = "(filters see the values after mapping: an export's own spellings map onto these under '{}')"
 
 
 def workspace(metrics: dict, **sources: dict) -> Workspace:
@@ -56,6 +57,86 @@ def test_the_maven_sales_cycle_is_measured_and_shown_in_days():
     ws, _ = load_workspace(ROOT / "data/examples/maven_crm")
     cycle = ws.metrics["avg_sales_cycle_days"]
     assert (cycle.definition.unit, cycle.unit) == ("days", "days")
+
+
+# -- filter values -------------------------------------------------------------------------------------------
+
+DEALS = {"path": "deals.csv", "values": {"stage": {"Closed Won": "won", "Closed Lost": "lost"}}}
+
+
+def test_allowed_filter_values_pass():
+    ws = workspace({
+        "won": {"kind": "count", "table": "deals", "where": {"stage": "won"}},
+        "closed": {"kind": "count", "table": "deals", "where": {"stage": ["won", "lost"]}},
+        "not_open": {"kind": "count", "table": "deals", "where": {"stage": {"ne": "open", "not_in": ["open"]}}},
+        "big": {"kind": "count", "table": "deals", "where": {"amount": {"gt": 10}, "region_id": "Anywhere"}},
+    }, deals=DEALS)
+    assert check_config(ws) == []
+
+
+def test_filter_values_the_column_never_holds():
+    ws = workspace({
+        "a": {"kind": "count", "table": "deals", "where": {"stage": "Won"}},
+        "b": {"kind": "count", "table": "deals", "where": {"stage": ["won", "Closed Lost"]}},
+        "c": {"kind": "count", "table": "deals", "where": {"stage": {"in": ["open", "WON"], "eq": "pending"}}},
+        "d": {"kind": "count", "table": "deals", "where": {"stage": None}},
+        "e": {"kind": "count", "table": "deals", "where": {"stage": {"not_in": "won"}}},
+    }, deals=DEALS)
+    hint = AFTER_MAPPING.format("sources.deals.values.stage")
+    assert check_config(ws) == [
+        (("metrics", "a", "where", "stage"), f"expected one of open, won, lost; did you mean 'won'? {hint}", "Won"),
+        (("metrics", "b", "where", "stage"), "expected one of open, won, lost; did you mean 'lost'? (filters see "
+         "the values after mapping: sources.deals.values.stage maps 'Closed Lost' to 'lost')", "Closed Lost"),
+        (("metrics", "c", "where", "stage", "in"), f"expected one of open, won, lost; did you mean 'won'? {hint}",
+         "WON"),
+        (("metrics", "c", "where", "stage", "eq"), f"expected one of open, won, lost {hint}", "pending"),
+        (("metrics", "d", "where", "stage"), "expected one of open, won, lost (an empty value matches no row; for "
+         "rows where stage is empty write {is_null: true})", None),
+        (("metrics", "e", "where", "stage", "not_in"), "expected a list of values, e.g. {not_in: [won]}", "won"),
+    ]
+
+
+def test_conversion_stages_and_the_other_filters_are_checked():
+    ws = workspace({
+        "conv": {"kind": "conversion", "table": "lead_stages", "entity": "lead_id", "stage_column": "stage",
+                 "time": "changed_at", "from_stage": "MQL", "to_stage": ["sql", "customer"], "within_days": 30},
+        "heads": {"kind": "headcount", "where": {"role": "sales"}},
+        "per_head": {"kind": "rate", "of": "heads", "per_head": True, "head_where": {"role": ["sales"]}},
+        "reach": {"kind": "coverage", "table": "activities", "column": "outcome", "reference": "activities",
+                  "reference_column": "outcome", "where": {"outcome": "good"},
+                  "reference_where": {"outcome": ["positive", "neutral", "bad"]}},
+    }, lead_stages={"path": "stages.csv"}, activities={"path": "activities.csv"})
+    stages = AFTER_MAPPING.format("sources.lead_stages.values.stage")
+    outcomes = AFTER_MAPPING.format("sources.activities.values.outcome")
+    assert check_config(ws) == [
+        (("metrics", "conv", "from_stage"), f"expected one of prospect, mql, sql, won, lost; did you mean 'mql'? "
+         f"{stages}", "MQL"),
+        (("metrics", "conv", "to_stage"), f"expected one of prospect, mql, sql, won, lost {stages}", "customer"),
+        (("metrics", "reach", "where", "outcome"), f"expected one of positive, neutral, negative {outcomes}",
+         "good"),
+        (("metrics", "reach", "reference_where", "outcome"), f"expected one of positive, neutral, negative "
+         f"{outcomes}", "bad"),
+    ]
+
+
+def test_a_filter_in_the_nested_form_is_named_where_it_is_written(tmp_path):
+    text = """\
+company: {id: acme, name: Acme}
+sources:
+  people: {path: people.csv}
+  plan: {path: plan.csv}
+  deals: {path: deals.csv}
+metrics:
+  won:
+    definition:
+      kind: count
+      table: deals
+      where: {stage: Won}
+    unit: count
+"""
+    assert load(tmp_path, text) == [
+        "okr.yaml, line 11: key 'metrics.won.definition.where.stage': value 'Won': expected one of open, won, lost; "
+        "did you mean 'won'? " + AFTER_MAPPING.format("sources.deals.values.stage")]
 
 
 # -- duplicate keys ------------------------------------------------------------------------------------------
