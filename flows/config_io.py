@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import typing
+from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
@@ -45,38 +46,84 @@ def load_workspace(workspace: Path) -> tuple[Workspace, Path]:
         raise InputError([Problem(shown, "expected a UTF-8 text file")]) from None
     if not isinstance(raw, dict):
         raise InputError([Problem(shown, "expected a YAML mapping with keys like company, sources, metrics")])
-    lines = key_lines(text)
+    root = yaml.compose(text)
+    duplicates = duplicate_keys(root)
+    if duplicates:
+        raise InputError([config_problem(shown, ".".join(key), f"duplicate key (first at line {first}, again at "
+                                                               f"line {again}): expected each key once; YAML would "
+                                                               "keep only the last one", line=again)
+                          for key, first, again in duplicates])
+    lines = key_lines(root)
     try:
         ws = Workspace.model_validate(raw)
     except ValidationError as exc:
         raise InputError([_pydantic_problem(err, shown, lines) for err in exc.errors()]) from None
-    problems = [config_problem(shown, ".".join(key), expected, value, line=_line(lines, key))
-                for key, expected, value in check_config(ws)]
+    problems = []
+    for key, expected, value in check_config(ws):
+        key = _as_written(key, lines)
+        problems.append(config_problem(shown, ".".join(key), expected, value, line=_line(lines, key)))
     if problems:
         raise InputError(problems)
     return ws, path.parent
 
 
-def key_lines(text: str) -> dict[tuple[str, ...], int]:
-    """The line of every mapping key in the YAML text, by its key path."""
+def _mappings(node: yaml.Node | None, path: tuple[str, ...] = (),
+              inside: frozenset[int] = frozenset()) -> Iterator[tuple[yaml.MappingNode, tuple[str, ...]]]:
+    """Every mapping node of a composed YAML document with its key path; an alias is followed wherever it is
+    used, but never into itself (a recursive alias)."""
+    if node is None or id(node) in inside:
+        return
+    inside = inside | {id(node)}
+    if isinstance(node, yaml.MappingNode):
+        yield node, path
+        for k, v in node.value:
+            yield from _mappings(v, path + (str(k.value),), inside)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            yield from _mappings(v, path + (str(i),), inside)
+
+
+def key_lines(root: yaml.Node | str | None) -> dict[tuple[str, ...], int]:
+    """The line of every mapping key in the YAML document (text or composed node tree), by its key path."""
+    if isinstance(root, str):
+        try:
+            root = yaml.compose(root)
+        except yaml.YAMLError:
+            return {}
     out: dict[tuple[str, ...], int] = {}
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError:
-        return out
-
-    def walk(node, path):
-        if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                key = path + (str(k.value),)
-                out.setdefault(key, k.start_mark.line + 1)
-                walk(v, key)
-        elif isinstance(node, yaml.SequenceNode):
-            for i, v in enumerate(node.value):
-                walk(v, path + (str(i),))
-
-    walk(root, ())
+    for node, path in _mappings(root):
+        for k, _ in node.value:
+            out.setdefault(path + (str(k.value),), k.start_mark.line + 1)
     return out
+
+
+def duplicate_keys(root: yaml.Node | None) -> list[tuple[tuple[str, ...], int, int]]:
+    """(key path, first line, repeated line) of every key written twice in one mapping, which a YAML loader
+    silently resolves by keeping the last one. Merge keys (``<<``) may repeat."""
+    out, done = [], set()
+    for node, path in _mappings(root):
+        if id(node) in done:  # a mapping used again through an alias: reported where it is written
+            continue
+        done.add(id(node))
+        first: dict[tuple[str, str], int] = {}
+        for k, _ in node.value:
+            if not isinstance(k, yaml.ScalarNode) or k.tag == "tag:yaml.org,2002:merge":
+                continue
+            line = k.start_mark.line + 1
+            if (k.tag, k.value) in first:
+                out.append((path + (str(k.value),), first[(k.tag, k.value)], line))
+            else:
+                first[(k.tag, k.value)] = line
+    return sorted(out, key=lambda d: d[2])
+
+
+def _as_written(key: tuple[str, ...], lines: dict[tuple[str, ...], int]) -> tuple[str, ...]:
+    """A metric key path named as if written flat, as it is written: below 'definition:' when the metric
+    is written in that nested form."""
+    if (len(key) > 2 and key[0] == "metrics" and key[2] not in ("unit", "label_en", "label_zh")
+            and key[:2] + ("definition",) in lines):
+        return key[:2] + ("definition",) + key[2:]
+    return key
 
 
 def _line(lines: dict[tuple[str, ...], int], key: tuple[str, ...]) -> int | None:

@@ -184,6 +184,7 @@ DEAL_COLUMNS = "'Deal ID', 'Owner', 'Customer', 'Stage', 'Amount', 'Close Date'"
 MONTH_FIRST = ("expected a date like 2024-04-30 or 04/30/2024 (month first; if the export writes the day first, "
                "set 'dayfirst: true' for this source in okr.yaml)")
 ALLOWED_HINT = "(if the export spells it differently, add it under 'values:' for this source in okr.yaml)"
+FILTER_HINT = "(filters see the values after mapping: an export's own spellings map onto these under '{where}')"
 
 CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
     # ---- the config
@@ -221,6 +222,55 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
     ("unknown encoding name", config("encoding: gb18030", "encoding: chinese-simplified"),
      ["exports/leads.csv: value 'chinese-simplified': expected a known encoding name such as utf-8, gb18030 or "
       "cp1252 under 'encoding:' for this source in okr.yaml"]),
+    ("a filter value the column never holds",
+     config("    where: {stage: won}\n    unit: currency", "    where: {stage: Won}\n    unit: currency"),
+     ["okr.yaml, line 92: key 'metrics.won_revenue.where.stage': value 'Won': expected one of open, won, lost; did "
+      "you mean 'won'? " + FILTER_HINT.format(where="sources.deals.values.stage")]),
+    ("a filter value written as the export spells it",
+     config("    time: closed_at\n    where: {stage: won}\n    unit: count",
+            "    time: closed_at\n    where: {stage: [won, Closed Lost]}\n    unit: count"),
+     ["okr.yaml, line 99: key 'metrics.won_deals.where.stage': value 'Closed Lost': expected one of open, won, "
+      "lost; did you mean 'lost'? (filters see the values after mapping: sources.deals.values.stage maps "
+      "'Closed Lost' to 'lost')"]),
+    ("a filter value of a lead stage not allowed",
+     config("    where: {stage: won}\n    unit: count\n  market", "    where: {stage: {ne: qualified}}\n    unit: "
+            "count\n  market"),
+     ["okr.yaml, line 110: key 'metrics.leads_won.where.stage.ne': value 'qualified': expected one of prospect, "
+      "mql, sql, won, lost " + FILTER_HINT.format(where="sources.lead_stages.values.stage")]),
+    ("a filter 'in' with one value instead of a list",
+     config("    where: {stage: won}\n    unit: currency", "    where: {stage: {in: won}}\n    unit: currency"),
+     ["okr.yaml, line 92: key 'metrics.won_revenue.where.stage.in': value 'won': expected a list of values, e.g. "
+      "{{in: [won]}}"]),  # braces doubled: expected lines go through str.format
+    ("a key written twice", config("  lead_stages:\n", "  deals:\n"),
+     ["okr.yaml, line 53: key 'sources.deals': duplicate key (first at line 32, again at line 53): expected each "
+      "key once; YAML would keep only the last one"]),
+    ("a metric defined twice, a key inside one twice",
+     chain(config("  won_deals:\n", "  won_revenue:\n"),
+           config("    column: amount\n", "    column: amount\n    column: amount\n")),
+     ["okr.yaml, line 91: key 'metrics.won_revenue.column': duplicate key (first at line 90, again at line 91): "
+      "expected each key once; YAML would keep only the last one",
+      "okr.yaml, line 96: key 'metrics.won_revenue': duplicate key (first at line 87, again at line 96): expected "
+      "each key once; YAML would keep only the last one"]),
+    ("a Windows time zone name", config("timezone: Asia/Shanghai", "timezone: China Standard Time"),
+     ["okr.yaml, line 6: key 'timezone': value 'China Standard Time': expected an IANA time zone name like "
+      "Asia/Shanghai or America/New_York; did you mean 'Asia/Shanghai'? ('China Standard Time' is not an IANA "
+      "name)"]),
+    ("a source time zone misspelled",
+     config("    dayfirst: true\n", "    dayfirst: true\n    timezone: Europe/Londn\n"),
+     ["okr.yaml, line 63: key 'sources.checkins.timezone': value 'Europe/Londn': expected an IANA time zone name "
+      "like Asia/Shanghai or America/New_York; did you mean 'Europe/London'?"]),
+    ("a cron line with four fields", config("output: out\n", "output: out\nschedule_cron: 0 6 1 1,4,7,10\n"),
+     ["okr.yaml, line 10: key 'schedule_cron': value '0 6 1 1,4,7,10': expected a cron line 'minute hour day "
+      "month weekday' like '0 6 1 1,4,7,10 *': five fields, this has 4"]),
+    ("a duration measured in hours but shown in days",
+     config("  market_rank:\n", "  cycle:\n    definition: {kind: duration_mean, table: deals, start: closed_at, "
+            "end: closed_at, unit: hours}\n    unit: days\n  market_rank:\n"),
+     ["okr.yaml, line 114: key 'metrics.cycle.unit': value 'days': expected 'hours', the unit definition.unit "
+      "measures in: a duration_mean is shown in the unit it is measured in, so write the unit once"]),
+    ("a duration shown as a count",
+     config("  market_rank:\n", "  cycle:\n    kind: duration_mean\n    table: deals\n    start: closed_at\n"
+            "    end: closed_at\n    unit: count\n  market_rank:\n"),
+     ["okr.yaml, line 117: key 'metrics.cycle.unit': value 'count': expected 'days' or 'hours'"]),
     ("source points at a missing file", config("path: exports/deals.csv", "path: exports/deal.csv"),
      ["exports/deal.csv: file not found: expected the export here, found nothing at {ws}/exports/deal.csv"]),
     # ---- CSV files

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from transforms.calendar import Period, Quarter, last_closed_quarter, parse_quarter, quarter_of
+from transforms.calendar import Period, Quarter, last_closed_quarter, parse_date_arg, parse_quarter, quarter_of
+from transforms.problems import InputError
 
 T = pd.Timestamp
 
@@ -205,3 +206,36 @@ def test_period_months_of_arbitrary_span():
     p = Period(T("2018-01-15"), T("2018-03-15"), "custom", "x")
     assert p.months == pytest.approx(17 / 31 + 1 + 14 / 31)
     assert p.days == 59  # 17 + 28 + 14
+
+
+# -- dates given on the command line -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("2018-03-31", T("2018-03-31")),
+    (" 2018-03-31 ", T("2018-03-31")),     # stray spaces around a pasted value
+    ("2016-02-29", T("2016-02-29")),       # 2016 is a leap year
+    ("2000-02-29", T("2000-02-29")),       # divisible by 400: a leap year
+])
+def test_parse_date_arg_reads_iso_dates(text, expected):
+    assert parse_date_arg(text, "--as-of") == expected
+
+
+@pytest.mark.parametrize("text, why", [
+    ("2018-13-01", " (there is no month 13)"),
+    ("2018-00-10", " (there is no month 0)"),
+    ("2018-02-30", " (February 2018 has 28 days)"),
+    ("1900-02-29", " (February 1900 has 28 days)"),   # divisible by 100, not by 400: not a leap year
+    ("2018-04-31", " (April 2018 has 30 days)"),
+    ("2018-04-00", " (there is no day 0)"),
+    ("0000-01-01", " (there is no year 0)"),
+    ("2018-3-1", " (two digits for the month and the day: 2018-03-01)"),
+    ("31/03/2018", ""),
+    ("2018-03-31T10:00", ""),
+    ("March 31", ""),
+    ("", ""),
+    ("２０１８-03-31", ""),                 # full-width digits are not read as digits
+])
+def test_parse_date_arg_refuses_anything_else(text, why):
+    with pytest.raises(InputError) as err:
+        parse_date_arg(text, "--as-of")
+    assert [str(p) for p in err.value.problems] == [f"--as-of: value {text!r}: expected a date YYYY-MM-DD{why}"]

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from transforms.calendar import Quarter
-from transforms.config import MetricDef
+from transforms.config import MetricDef, Workspace
 from transforms.key_results import compute_actuals
 from transforms.metrics import Engine, MetricError, Org, quarter_values
 
@@ -250,6 +250,38 @@ def test_duration_mean_days_and_hours():
     })
     res_h = e.evaluate("cycle_h", P)
     check(res_h, {("person", "p2"): 15 * 24, ("team", "T1"): 27 * 24, ("company", "ACME"): 27 * 24})
+
+
+def test_duration_mean_in_hours_written_flat_as_in_okr_yaml():
+    # okr.yaml writes metrics flat: its one `unit: hours` is both the unit measured in and the unit shown
+    ws = Workspace.model_validate({
+        "company": {"id": "ACME", "name": "Acme"},
+        "sources": {"people": {"path": "people.csv"}, "plan": {"path": "plan.csv"}},
+        "metrics": {
+            "first_reply_h": {"kind": "duration_mean", "table": "tickets", "start": "opened_at",
+                              "end": "answered_at", "time": "opened_at", "unit": "hours"},
+            "first_reply_d": {"kind": "duration_mean", "table": "tickets", "start": "opened_at",
+                              "end": "answered_at", "time": "opened_at"},
+        },
+    })
+    tickets = pd.DataFrame({
+        "person_id": ["p1", "p1", "p2"],
+        "opened_at": pd.to_datetime(["2018-01-02 09:00", "2018-02-01 20:00", "2018-03-05 08:00"]),
+        # 09:00 -> 15:00 = 6 h; 20:00 -> 08:00 the next day = 12 h; 08:00 -> 14:00 the next day = 24 + 6 = 30 h
+        "answered_at": pd.to_datetime(["2018-01-02 15:00", "2018-02-02 08:00", "2018-03-06 14:00"]),
+    })
+    e = Engine(metrics=ws.metrics, tables={"tickets": tickets}, org=Org("ACME", people_frame(), ["T1", "T2"]),
+               fiscal_start_month=4)
+    assert ws.metrics["first_reply_h"].unit == "hours"
+    check(e.evaluate("first_reply_h", P), {
+        ("person", "p1"): 9,     # (6 + 12) / 2
+        ("person", "p2"): 30,
+        ("team", "T1"): 16,      # (6 + 12 + 30) / 3 = 48 / 3
+        ("company", "ACME"): 16,
+    })
+    # without a unit both are days: 48 h / 3 = 16 h = 16 / 24 days
+    assert ws.metrics["first_reply_d"].unit == "days"
+    check(e.evaluate("first_reply_d", P), {("team", "T1"): 16 / 24, ("company", "ACME"): 16 / 24})
 
 
 def test_ratio_and_zero_denominator():

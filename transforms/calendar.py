@@ -6,12 +6,18 @@ it is shown as ``FY2017-18``; quarter folders are ``FY2017-18-Q4`` (or ``2017-Q4
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from transforms.problems import InputError, Problem
+
+_DATE = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
 _LABEL = re.compile(
     r"^\s*(?:FY)?\s*(?P<year>\d{4})(?:\s*[-/]\s*(?P<end>\d{2}|\d{4}))?\s*[-_ ]?\s*Q(?P<q>[1-4])\s*$",
     re.IGNORECASE,
@@ -157,3 +163,28 @@ def quarter_of(ts: pd.Timestamp, start_month: int) -> Quarter:
 def last_closed_quarter(today: pd.Timestamp, start_month: int) -> Quarter:
     """The quarter that closed most recently before ``today``."""
     return quarter_of(today, start_month).shift(-1)
+
+
+def parse_date_arg(text: str, option_name: str) -> pd.Timestamp:
+    """A date given on the command line (e.g. ``--as-of``), read strictly as YYYY-MM-DD before anything runs.
+
+    Raises InputError naming the option and the value: a loose reading would guess at day/month order or
+    quietly roll 2018-02-30 over into March.
+    """
+    m = _DATE.match(text.strip())
+    reason = None
+    if m:
+        year, month, day = (int(g) for g in m.groups())
+        last = calendar.monthrange(year, month)[1] if year > 0 and 1 <= month <= 12 else 31
+        if year == 0:
+            reason = "there is no year 0"
+        elif not 1 <= month <= 12:
+            reason = f"there is no month {month}"
+        elif not 1 <= day <= last:
+            reason = "there is no day 0" if day == 0 else f"{_MONTHS[month - 1]} {year} has {last} days"
+        elif len(m[2]) < 2 or len(m[3]) < 2:
+            reason = f"two digits for the month and the day: {year:04d}-{month:02d}-{day:02d}"
+        else:
+            return pd.Timestamp(year=year, month=month, day=day)
+    expected = "expected a date YYYY-MM-DD" + (f" ({reason})" if reason else "")
+    raise InputError([Problem(option_name, expected, value=text)])

@@ -7,9 +7,9 @@ Loading the YAML file is I/O and lives in ``flows/config_io.py``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 Scalar = Union[str, int, float, bool, None]
 
@@ -177,13 +177,44 @@ Metric = Annotated[
 ]
 
 
+OWN_UNIT: dict[str, str] = {
+    get_args(c.model_fields["kind"].annotation)[0]: c.model_fields["unit"].default
+    for c in get_args(get_args(Metric)[0]) if "unit" in c.model_fields
+}
+"""Kinds that measure in a unit of their own (duration_mean: days or hours), with its default."""
+
+
 class MetricDef(Strict):
-    """A metric plus how it is shown; ``unit`` drives formatting only."""
+    """A metric plus how it is shown; ``unit`` drives formatting only, except for a kind that measures in a
+    unit of its own (``OWN_UNIT``): that one is shown in the unit it is measured in, so the two never differ."""
 
     definition: Metric
     unit: Literal["count", "percent", "ratio", "currency", "days", "hours", "number"] = "number"
     label_en: str | None = None
     label_zh: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_unit(cls, raw: Any) -> Any:
+        """A unit written on either side (flat ``unit:``, ``definition.unit``) is the unit of both."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("definition"), dict):
+            return raw
+        body = raw["definition"]
+        if body.get("kind") not in OWN_UNIT:
+            return raw
+        own, shown = body.get("unit"), raw.get("unit")
+        own = own if own is not None else shown if shown is not None else OWN_UNIT[body["kind"]]
+        return {**raw, "unit": own if shown is None else shown, "definition": {**body, "unit": own}}
+
+    @field_validator("unit")
+    @classmethod
+    def _same_unit(cls, unit: str, info: ValidationInfo) -> str:
+        own = getattr(info.data.get("definition"), "unit", None)
+        if own is not None and unit != own:
+            kind = info.data["definition"].kind
+            raise ValueError(f"expected {own!r}, the unit definition.unit measures in: a {kind} is shown in the "
+                             "unit it is measured in, so write the unit once")
+        return unit
 
 
 class StatusBands(Strict):
@@ -226,7 +257,8 @@ class Workspace(Strict):
     @field_validator("metrics", mode="before")
     @classmethod
     def _wrap_metrics(cls, raw: Any) -> Any:
-        """Let metrics be written flat (kind: ..., unit: ...) in YAML."""
+        """Let metrics be written flat (kind: ..., unit: ...) in YAML; ``unit`` there is the display unit, which
+        ``MetricDef`` makes the measuring unit too for a kind that has one."""
         if not isinstance(raw, dict):
             return raw
         out = {}

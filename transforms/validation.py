@@ -9,6 +9,9 @@ it could not read in the export's own spelling, so what is left to check here is
 from __future__ import annotations
 
 import difflib
+import functools
+import re
+import zoneinfo
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
@@ -18,6 +21,7 @@ from transforms import config as cfg
 from transforms.contracts import CONTRACTS, Contract
 from transforms.keys import duplicated_rows
 from transforms.problems import Problem, cap, config_problem
+from transforms.schedule import cron_problem
 
 _MAX = 20
 MUST_HAVE_ROWS = ("people", "plan")
@@ -213,9 +217,25 @@ def _alignment(plan: pd.DataFrame, file: str, sheet: str | None, labels: Mapping
 
 # -- the config against the contracts ------------------------------------------------------------------------
 
-def check_config(ws: cfg.Workspace) -> list[tuple[tuple[str, ...], str, object]]:
-    """Config keys naming canonical tables and columns that do not exist: (key path, expected, value)."""
-    out = []
+ConfigIssue = tuple[tuple[str, ...], str, object]
+"""(key path as written flat in okr.yaml, what was expected, the value found)."""
+
+
+def check_config(ws: cfg.Workspace) -> list[ConfigIssue]:
+    """Config keys naming canonical tables, columns, values and time zones that do not exist."""
+    out = _check_sources(ws)
+    out += _check_zones(ws)
+    if ws.schedule_cron is not None:
+        expected = cron_problem(ws.schedule_cron)
+        if expected:
+            out.append((("schedule_cron",), expected, ws.schedule_cron))
+    for name, metric in ws.metrics.items():
+        out += check_filter_values(ws, name, metric.definition)
+    return out
+
+
+def _check_sources(ws: cfg.Workspace) -> list[ConfigIssue]:
+    out: list[ConfigIssue] = []
     for name, src in ws.sources.items():
         contract = CONTRACTS.get(name)
         if contract is None:
@@ -230,6 +250,148 @@ def check_config(ws: cfg.Workspace) -> list[tuple[tuple[str, ...], str, object]]
                                 f"unknown column of the {name} table: expected one of {', '.join(cols)}"
                                 f"{_did_you_mean(key, cols)}", None))
     return out
+
+
+# -- time zones ----------------------------------------------------------------------------------------------
+
+_ZONE_HINTS = {
+    "china standard time": "Asia/Shanghai", "beijing": "Asia/Shanghai", "tokyo standard time": "Asia/Tokyo",
+    "korea standard time": "Asia/Seoul", "taipei standard time": "Asia/Taipei",
+    "singapore standard time": "Asia/Singapore", "india standard time": "Asia/Kolkata",
+    "gmt standard time": "Europe/London", "w. europe standard time": "Europe/Berlin",
+    "romance standard time": "Europe/Paris", "russian standard time": "Europe/Moscow",
+    "eastern standard time": "America/New_York", "central standard time": "America/Chicago",
+    "mountain standard time": "America/Denver", "pacific standard time": "America/Los_Angeles",
+    "aus eastern standard time": "Australia/Sydney",
+}
+"""Zone names people copy from Windows or say out loud, which are not IANA names, and the IANA zone meant."""
+
+_OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?00)?$", re.IGNORECASE)
+
+
+@functools.cache
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def zone_problem(name: str) -> str | None:
+    """What is wrong with a time zone name (None when it is an IANA zone the run can use)."""
+    if name in _zones():
+        return None
+    expected = "expected an IANA time zone name like Asia/Shanghai or America/New_York"
+    text = name.strip()
+    offset = _OFFSET.match(text)
+    if offset:
+        hours = int(offset[2])
+        sign = "-" if offset[1] == "+" else "+"
+        zone = "Etc/UTC" if hours == 0 else f"Etc/GMT{sign}{hours}"
+        if zone not in _zones():
+            return f"{expected} (a fixed offset is not a zone name)"
+        return (f"{expected} (the zone of a place follows its daylight saving time); for a fixed offset of "
+                f"{offset[1]}{hours} hours write {zone!r} (IANA reverses the sign in Etc/GMT names)")
+    if text.lower() in _ZONE_HINTS:
+        return f"{expected}; did you mean {_ZONE_HINTS[text.lower()]!r}? ({text!r} is not an IANA name)"
+    lower = {z.lower(): z for z in _zones()}
+    if text.lower() in lower:
+        return f"{expected}; did you mean {lower[text.lower()]!r}?"
+    if text.isalpha() and text.isupper() and len(text) <= 5:
+        return f"{expected} (an abbreviation like {text} can stand for several zones: name the place's zone)"
+    return expected + _did_you_mean(text, sorted(_zones()))
+
+
+def _check_zones(ws: cfg.Workspace) -> list[ConfigIssue]:
+    out: list[ConfigIssue] = []
+    expected = zone_problem(ws.timezone)
+    if expected:
+        out.append((("timezone",), expected, ws.timezone))
+    for name, src in ws.sources.items():
+        expected = zone_problem(src.timezone) if src.timezone is not None else None
+        if expected:
+            out.append((("sources", name, "timezone"), expected, src.timezone))
+    return out
+
+
+# -- filter values against the allowed values of a column ----------------------------------------------------
+
+def _filters(d: cfg.Metric) -> list[tuple[str, str, cfg.Where]]:
+    """(field, table, filter) of every filter a metric definition carries."""
+    out = []
+    if isinstance(d, cfg.HeadcountMetric):
+        out.append(("where", "people", d.where))
+    elif isinstance(getattr(d, "where", None), dict) and isinstance(getattr(d, "table", None), str):
+        out.append(("where", d.table, d.where))
+    if isinstance(d, cfg.RateMetric):
+        out.append(("head_where", "people", d.head_where))
+    if isinstance(d, cfg.CoverageMetric):
+        out.append(("reference_where", d.reference, d.reference_where))
+    return out
+
+
+def _compared(cond: object) -> list[tuple[tuple[str, ...], object]]:
+    """The values a filter condition compares a column with, each with its key below the column."""
+    if isinstance(cond, list):
+        return [((), v) for v in cond]
+    if not isinstance(cond, dict):
+        return [((), cond)]
+    out: list[tuple[tuple[str, ...], object]] = []
+    for op, operand in cond.items():
+        if op in ("eq", "ne"):
+            out.append(((op,), operand))
+        elif op in ("in", "not_in") and isinstance(operand, list):
+            out += [((op,), v) for v in operand]
+    return out
+
+
+def _not_lists(cond: object) -> list[tuple[tuple[str, ...], str, object]]:
+    """'in' / 'not_in' with one value instead of a list (a text would be read letter by letter)."""
+    if not isinstance(cond, dict):
+        return []
+    return [((op,), f"expected a list of values, e.g. {{{op}: [{operand}]}}", operand)
+            for op, operand in cond.items() if op in ("in", "not_in") and not isinstance(operand, list)]
+
+
+def check_filter_values(ws: cfg.Workspace, name: str, d: cfg.Metric) -> list[ConfigIssue]:
+    """Filter values (and conversion stages) a column with allowed values can never hold: such a filter
+    matches no row, so every card would silently show 'no data'."""
+    out: list[ConfigIssue] = []
+    for field, table, where in _filters(d):
+        for col, cond in where.items():
+            key = ("metrics", name, field, col)
+            out += [(key + sub, expected, v) for sub, expected, v in _not_lists(cond)]
+            for sub, value in _compared(cond):
+                expected = _value_problem(ws, table, col, value)
+                if expected:
+                    out.append((key + sub, expected, value))
+    if isinstance(d, cfg.ConversionMetric):
+        to = [d.to_stage] if isinstance(d.to_stage, str) else d.to_stage
+        for field, value in [("from_stage", d.from_stage)] + [("to_stage", v) for v in to]:
+            expected = _value_problem(ws, d.table, d.stage_column, value)
+            if expected:
+                out.append((("metrics", name, field), expected, value))
+    return out
+
+
+def _value_problem(ws: cfg.Workspace, table: str, col: str, value: object) -> str | None:
+    """Why ``value`` can never be in ``table.col`` (None when it can, or when the column has no allowed list)."""
+    contract = CONTRACTS.get(table)
+    spec = contract.columns.get(col) if contract else None
+    if spec is None or spec.allowed is None or (isinstance(value, str) and value in spec.allowed):
+        return None
+    expected = f"expected one of {', '.join(spec.allowed)}"
+    if value is None:
+        return f"{expected} (an empty value matches no row; for rows where {col} is empty write {{is_null: true}})"
+    where = f"sources.{table}.values.{col}"
+    source = ws.sources.get(table)
+    aliases = {str(k): v for k, v in source.values.get(col, {}).items()} if source else {}
+    if str(value) in aliases and aliases[str(value)] in spec.allowed:
+        mapped = aliases[str(value)]
+        return (f"{expected}; did you mean {mapped!r}? (filters see the values after mapping: {where} maps "
+                f"{str(value)!r} to {mapped!r})")
+    lower = {a.lower(): a for a in spec.allowed}
+    guess = (f"; did you mean {lower[str(value).lower()]!r}?" if str(value).lower() in lower
+             else _did_you_mean(str(value).lower(), spec.allowed))
+    return (f"{expected}{guess} (filters see the values after mapping: an export's own spellings map onto "
+            f"these under '{where}')")
 
 
 def _metric_refs(d: cfg.Metric) -> tuple[str | None, list[tuple[str, str]], list[tuple[str, str]]]:
