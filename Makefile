@@ -35,7 +35,7 @@ demo: system-deps $(BIN)/.installed
 
 test: system-deps $(BIN)/.installed
 	$(BIN)/ruff check flows transforms tests
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --maxprocesses 4 --dist worksteal
 
 bench: system-deps $(BIN)/.installed
 	$(BIN)/pip install --quiet -e '.[bench]'

@@ -101,10 +101,15 @@ def record_unchanged(prep: PreparedRun) -> RunOutcome:
     manifest = prep.published_manifest
     assert manifest is not None and prep.published is not None
     clock = RunClock()
-    pub.append_history(prep.root, prep.variant.slug, {
-        "run_id": clock.run_id, "variant": prep.variant.slug, "scope": prep.scope.kind.value,
-        "started_at": clock.started.isoformat(timespec="seconds"), "unchanged_since": manifest.run_id,
-        "rendered": 0, "reused": len(manifest.cards)})
+    try:
+        pub.append_history(prep.root, prep.variant.slug, {
+            "run_id": clock.run_id, "variant": prep.variant.slug, "scope": prep.scope.kind.value,
+            "started_at": clock.started.isoformat(timespec="seconds"), "unchanged_since": manifest.run_id,
+            "rendered": 0, "reused": len(manifest.cards)})
+    except OSError as exc:
+        return RunOutcome(False, problems=[Problem(str(prep.root), f"the run history cannot be written "
+                                                                   f"({exc.strerror}); the published scorecards "
+                                                                   "are unchanged")])
     outcome = outcome_from_manifest(prep, manifest, str(prep.root / prep.variant.slug), clock.rounded(), None, [])
     outcome.unchanged, outcome.rendered, outcome.reused, outcome.run_id = True, 0, len(manifest.cards), clock.run_id
     return outcome

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,11 @@ DEMO = ROOT / "data" / "demo"
 MAVEN = ROOT / "data" / "examples" / "maven_crm"
 DEMO_QUARTER = "FY2017-18-Q4"
 DEMO_SLUG = "FY2017-18-Q4"
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+# one orchestration database per test worker: two workers' engines never share (and lock) one SQLite file
+os.environ["PREFECT_HOME"] = str(Path.home() / ".cache" / "okr-report-tests" / f"prefect-{WORKER}")
+Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
 
 
 @dataclass
@@ -38,20 +45,32 @@ def run_cli(*args: str, out: Path, env: dict[str, str] | None = None) -> CliRun:
     return CliRun(p.returncode, p.stdout, p.stderr, out)
 
 
+def shared_run(tmp_path_factory, name: str, *args: str) -> CliRun:
+    """A CLI run made once for the whole test session, whichever worker asks first; the others wait for it
+    and read its outputs (tests never write into them)."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if WORKER != "main" else base
+    out = root / f"shared-{name}"
+    with open(root / f"shared-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        record = root / f"shared-{name}.json"
+        if record.is_file():
+            return CliRun(**{**json.loads(record.read_text(encoding="utf-8")), "out": out})
+        run = run_cli(*args, out=out)
+        record.write_text(json.dumps({**asdict(run), "out": str(out)}), encoding="utf-8")
+        return run
+
+
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory) -> CliRun:
     """The demo workspace's last quarter, rendered once for every test that reads its outputs."""
-    out = tmp_path_factory.mktemp("demo_out")
-    return run_cli("run", "--workspace", str(DEMO), "--quarter", DEMO_QUARTER, out=out)
+    return shared_run(tmp_path_factory, "demo", "run", "--workspace", str(DEMO), "--quarter", DEMO_QUARTER)
 
 
 @pytest.fixture(scope="session")
 def demo_folder(demo_run) -> Path:
     assert demo_run.returncode == 0, demo_run.stderr
     return demo_run.out / DEMO_SLUG
-
-
-DEMO_Q2_QUARTER = "FY2017-18-Q2"
 
 
 @pytest.fixture(scope="session")
@@ -63,12 +82,5 @@ def okr_cli():
 @pytest.fixture(scope="session")
 def demo_en_run(tmp_path_factory) -> CliRun:
     """The demo's last quarter rendered in English into its own output folder."""
-    out = tmp_path_factory.mktemp("demo_en_out")
-    return run_cli("run", "--workspace", str(DEMO), "--quarter", DEMO_QUARTER, "--locale", "en", out=out)
-
-
-@pytest.fixture(scope="session")
-def demo_q2_run(tmp_path_factory) -> CliRun:
-    """The demo's FY2017-18 Q2 (the quarter the headcount KR is due), rendered into its own folder."""
-    out = tmp_path_factory.mktemp("demo_q2_out")
-    return run_cli("run", "--workspace", str(DEMO), "--quarter", DEMO_Q2_QUARTER, out=out)
+    return shared_run(tmp_path_factory, "demo-en", "run", "--workspace", str(DEMO), "--quarter", DEMO_QUARTER,
+                      "--locale", "en")

@@ -12,17 +12,15 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 
 import pandas as pd
 
-from transforms.calendar import Quarter, last_closed_quarter, parse_quarter, quarter_of
-from transforms.problems import Problem
+from transforms.calendar import Quarter, last_closed_quarter, parse_date_arg, parse_quarter, quarter_of
+from transforms.problems import InputError, Problem
 
 LOCALES = ("zh-CN", "en")
-_DAY = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
 
 
 class ScopeKind(StrEnum):
@@ -78,17 +76,6 @@ class Variant:
         return self.quarter.label + (f" ({', '.join(extra)})" if extra else "")
 
 
-def parse_day(text: str, option: str) -> pd.Timestamp:
-    """A calendar day written ``YYYY-MM-DD``; anything else is a problem naming the option."""
-    m = _DAY.match(text or "")
-    if m:
-        try:
-            return pd.Timestamp(year=int(m[1]), month=int(m[2]), day=int(m[3]))
-        except ValueError:
-            pass
-    raise VariantError([Problem(option, "expected a date YYYY-MM-DD (a real calendar day)", value=text)])
-
-
 class VariantError(ValueError):
     """The quarter, as-of date or locale asked for cannot be published."""
 
@@ -124,8 +111,8 @@ def resolve_variant(ask: VariantAsk, fiscal_start_month: int, default_locale: st
             problems.append(Problem("--quarter", str(exc)))
     if ask.as_of:
         try:
-            as_of = parse_day(ask.as_of, "--as-of")
-        except VariantError as exc:
+            as_of = parse_date_arg(ask.as_of, "--as-of")
+        except InputError as exc:
             problems += exc.problems
     if as_of is not None and as_of > today:
         problems.append(Problem("--as-of", f"a day that has begun (today is {today:%Y-%m-%d})", value=ask.as_of))
