@@ -71,9 +71,8 @@ def objective_scores(krs: pd.DataFrame, red_below: float, green_from: float) -> 
     score = _weighted(krs, "score", "weight", by)
     progress = _weighted(krs, "progress", "weight", by)
     first = krs.groupby(by, sort=False).first()
-    weight = krs.groupby(by, sort=False)["weight"].sum()
     objective_weight, conflict = _objective_weights(krs)
-    out = pd.DataFrame({"score": score, "progress": progress, "weight": weight, "objective_weight": objective_weight,
+    out = pd.DataFrame({"score": score, "progress": progress, "objective_weight": objective_weight,
                         "objective_weight_conflict": conflict})
     for col in ("objective_title_en", "objective_title_zh", "parent_objective_id"):
         out[col] = first[col] if col in first.columns else np.nan
