@@ -238,12 +238,8 @@ def _prepare_kr(kr: Mapping[str, Any], mid_quarter: bool) -> dict[str, Any]:
     }
 
 
-def _prepare_objective(
-    objective: Mapping[str, Any], total_weight: float, mid_quarter: bool
-) -> dict[str, Any]:
-    """Weights are shown as a share of the card's total so any weighting scale reads the same."""
-    weight = objective["weight"]
-    share = weight / total_weight if _is_number(weight) and total_weight > 0 else None
+def _prepare_objective(objective: Mapping[str, Any], mid_quarter: bool) -> dict[str, Any]:
+    """Fixed-set statuses and clamped widths; weights and shares come as the view model decided them."""
     children = [{**child, "status": _status(child["status"])} for child in objective["aligned_children"]]
     return {
         **objective,
@@ -251,7 +247,6 @@ def _prepare_objective(
         "aligned_children": children,
         "krs": [_prepare_kr(kr, mid_quarter) for kr in objective["krs"]],
         "ui_bar_pct": _score_pct(objective["score"]),
-        "ui_weight_share": share,
     }
 
 
@@ -284,8 +279,7 @@ def _distribution(counts: Mapping[str, Any]) -> list[dict[str, Any]]:
 def prepare_scorecard(vm: Mapping[str, Any]) -> dict[str, Any]:
     """A hardened copy of a scorecard view model plus ``ui_*`` values computed for display."""
     mid = bool(vm["is_mid_quarter"])
-    weights = [o["weight"] for o in vm["objectives"] if _is_number(o["weight"]) and o["weight"] > 0]
-    total_weight = float(sum(weights))
+    weighted = vm["weighted"] is True
     columns = list(vm["member_columns"])
     return {
         **vm,
@@ -293,12 +287,14 @@ def prepare_scorecard(vm: Mapping[str, Any]) -> dict[str, Any]:
         "status": _status(vm["status"]),
         "currency": _currency(vm["currency"]),
         "elapsed_pct": clamp_pct(vm["elapsed_pct"]),
-        "objectives": [_prepare_objective(o, total_weight, mid) for o in vm["objectives"]],
+        "weighted": weighted,
+        "objectives": [_prepare_objective(o, mid) for o in vm["objectives"]],
         "members": [_prepare_member(m, len(columns)) for m in vm["members"]],
         "member_columns": columns,
         "links": {"index": safe_href(vm["links"]["index"]), "pdf": safe_href(vm["links"]["pdf"], ".pdf")},
         "ui_distribution": _distribution(vm["distribution"]),
         "ui_detail_colspan": 5 if mid else 4,  # lineage cell: the columns right of "target"
+        "ui_glance_colspan": 4 if weighted else 3,  # "none" row: every column right of "#"
     }
 
 

@@ -401,6 +401,17 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
                                                    "leads_won", "increase", 2, 7, 1])),
      ["exports/plan.xlsx, sheet 'plan', row 8, column 'Tier': value 'company, acme, KR2': expected a unique Tier + "
       "Owner + KR; 'company, acme, KR2' is already on row 3"]),
+    # an objective weight column, named by its canonical name (the config maps no column to it)
+    ("objective weights that differ within one objective",
+     plan(chain(cell("M1", "objective_weight"), cell("M2", 2), cell("M3", 3), cell("M4", 2))),
+     ["exports/plan.xlsx, sheet 'plan', row 3, column 'objective_weight': value 3: expected 2, the objective "
+      "weight given on row 2 for objective 'C1' of owner 'acme' (every KR row of one objective and owner carries "
+      "the same weight)"]),
+    ("a negative objective weight", plan(chain(cell("M1", "objective_weight"), cell("M5", -1), cell("M6", -1))),
+     ["exports/plan.xlsx, sheet 'plan', row 5, column 'objective_weight': value -1: expected a number of at "
+      "least 0",
+      "exports/plan.xlsx, sheet 'plan', row 6, column 'objective_weight': value -1: expected a number of at "
+      "least 0"]),
     ("header-only plan", plan(header_only),
      ["exports/plan.xlsx, sheet 'plan': no rows below the header: expected at least one key result"]),
     # ---- other exports

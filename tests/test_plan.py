@@ -10,7 +10,8 @@ import pytest
 
 from transforms.calendar import Quarter
 from transforms.metrics import Org
-from transforms.plan import expand_plan, owners_for, quarter_target
+from transforms.plan import expand_plan, objective_weight_problems, owners_for, quarter_target
+from transforms.problems import Problem
 
 Q4 = Quarter(2017, 4, 4)   # [2018-01-01, 2018-04-01)
 NaN = float("nan")
@@ -168,3 +169,68 @@ def test_expand_plan_applies_stepped_target():
     q4 = expand_plan(plan, org(), Q4)
     assert q4["target"].tolist() == pytest.approx([2.5, 2.5])
     assert q4["owner_id"].tolist() == ["T1", "T2"]
+
+
+# -- objective weights ----------------------------------------------------------------------------------------
+
+def weighted_plan(weights: list[float]) -> pd.DataFrame:
+    """Six KR rows indexed by spreadsheet row (2-7), with the given objective weights."""
+    rows = [
+        # tier, owner, objective, kr
+        ("person", "*", "PO1", "k1"),
+        ("person", "*", "PO1", "k2"),
+        ("person", "*", "PO2", "k3"),
+        ("person", "p3", "PO9", "k9"),      # another owner as written: weighted on its own
+        ("team", "*", "TO1", "t1"),
+        ("team", "*", "TO2", "t2"),
+    ]
+    df = pd.DataFrame(rows, columns=["tier", "owner_id", "objective_id", "kr_id"], index=range(2, 8))
+    df["objective_weight"] = weights
+    return df
+
+
+def problems(plan: pd.DataFrame) -> list[Problem]:
+    return objective_weight_problems(plan, "plan.xlsx", "plan", {"objective_weight": "Objective Weight"})
+
+
+def test_objective_weights_given_consistently_are_no_problem():
+    # every KR row of an objective repeats its weight; p3 (as written) weights its one objective; teams none
+    assert problems(weighted_plan([2.0, 2.0, 1.0, 5.0, NaN, NaN])) == []
+    # no weights anywhere: the plan does not weight objectives at all
+    assert problems(weighted_plan([NaN] * 6)) == []
+    assert problems(weighted_plan([2.0, 2.0, 1.0, 5.0, NaN, NaN]).drop(columns="objective_weight")) == []
+
+
+def test_objective_weight_conflict_names_file_row_column_and_value():
+    got = problems(weighted_plan([2.0, 3.0, 1.0, NaN, NaN, NaN]))
+    assert got == [Problem("plan.xlsx", "expected 2, the objective weight given on row 2 for objective 'PO1' of "
+                                        "owner '*' (every KR row of one objective and owner carries the same "
+                                        "weight)", sheet="plan", row=3, column="Objective Weight", value=3.0)]
+    assert str(got[0]) == ("plan.xlsx, sheet 'plan', row 3, column 'Objective Weight': value 3: expected 2, the "
+                           "objective weight given on row 2 for objective 'PO1' of owner '*' (every KR row of one "
+                           "objective and owner carries the same weight)")
+
+
+def test_objective_weight_left_blank_on_one_kr_row_is_a_conflict():
+    got = problems(weighted_plan([NaN, 2.0, 1.0, NaN, NaN, NaN]))
+    assert got == [Problem("plan.xlsx", "the cell is empty: expected 2, the objective weight given on row 3 for "
+                                        "objective 'PO1' of owner '*' (every KR row of one objective and owner "
+                                        "carries the same weight)", sheet="plan", row=2, column="Objective Weight")]
+
+
+def test_an_owner_weighting_only_some_objectives_is_a_problem():
+    # teams '*': TO1 has weight 4, TO2 none
+    got = problems(weighted_plan([NaN, NaN, NaN, NaN, 4.0, NaN]))
+    assert got == [Problem("plan.xlsx", "the cell is empty: expected an objective weight for objective 'TO2', as "
+                                        "owner '*' weights its other objectives (TO1); weight every objective of "
+                                        "an owner or none", sheet="plan", row=7, column="Objective Weight")]
+
+
+def test_expand_plan_keeps_objective_weights_and_leaves_them_blank_by_default():
+    plan = plan_frame()
+    plan["objective_weight"] = [NaN, 3.0, 3.0, NaN, NaN, NaN, NaN]
+    out = expand_plan(plan, org(), Q4).set_index(["tier", "owner_id", "kr_id"])
+    assert out.loc[("team", "T1", "t1"), "objective_weight"] == 3.0
+    assert out.loc[("team", "T2", "t1"), "objective_weight"] == 3.0
+    assert math.isnan(out.loc[("person", "p1", "k1"), "objective_weight"])
+    assert expand_plan(plan_frame(), org(), Q4)["objective_weight"].isna().all()   # no column: blank

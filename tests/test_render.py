@@ -477,13 +477,15 @@ def test_environment_is_reused_per_locale():
 
 CARD_KEYS = set(
     "locale currency company_name tier owner_id owner_name team_name quarter_label period_text as_of"
-    " is_mid_quarter elapsed_pct generated_at run_id score status counts objectives members"
-    " member_columns distribution data_quality_notes kr_quality_notes links".split()
+    " is_mid_quarter elapsed_pct generated_at run_id score status weighted counts objective_counts objectives"
+    " members member_columns distribution data_quality_notes kr_quality_notes links".split()
 )
-OBJECTIVE_KEYS = set("objective_id title score status weight aligned_to aligned_children krs".split())
+OBJECTIVE_KEYS = set(
+    "objective_id title score status objective_weight weight_share aligned_to aligned_children krs".split()
+)
 KR_KEYS = set(
     "kr_id title source metric unit direction baseline target actual attainment score score_bar_pct"
-    " status expected_score trend lineage note".split()
+    " status expected_score weight weight_share trend lineage note".split()
 )
 INDEX_ROW_KEYS = set("tier owner_id name team_name score status html_href pdf_href".split())
 
@@ -494,6 +496,7 @@ def test_samples_follow_the_view_model_contract():
         vm = load(name)
         assert set(vm) == CARD_KEYS
         assert set(vm["counts"]) == {"krs", "computed", "manual", "no_data"}
+        assert set(vm["objective_counts"]) == {"total", "with_data"}
         assert set(vm["distribution"]) == {"red", "yellow", "green", "no_data"}
         assert set(vm["links"]) == {"index", "pdf"}
         for objective in vm["objectives"]:
@@ -509,3 +512,212 @@ def test_samples_follow_the_view_model_contract():
     snapshot = copy.deepcopy(vm)
     render_html(vm)
     assert vm == snapshot  # rendering never mutates the caller's view model
+
+
+# --------------------------------------------------------------------------- what is shown is what is computed
+
+
+class _TextOf(HTMLParser):
+    """Text of every element carrying one of the given classes, in document order, as (class, text)."""
+
+    def __init__(self, classes: set[str]) -> None:
+        super().__init__(convert_charrefs=True)
+        self.classes = classes
+        self.found: list[tuple[str, str]] = []
+        self._open: list[tuple[str | None, int]] = []  # (class looked for or None, index into found)
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("col", "br", "meta", "link", "img", "input", "hr"):
+            return  # void elements have no end tag
+        self.handle_data(" ")  # a nested element starts: words on either side stay apart
+        hit = next((c for c in (dict(attrs).get("class") or "").split() if c in self.classes), None)
+        if hit:
+            self.found.append((hit, ""))
+        self._open.append((hit, len(self.found) - 1))
+
+    def handle_endtag(self, tag):
+        if self._open:
+            self._open.pop()
+        self.handle_data(" ")
+
+    def handle_data(self, data):
+        for hit, i in self._open:
+            if hit:
+                self.found[i] = (self.found[i][0], self.found[i][1] + data)
+
+
+def texts(html: str, cls: str) -> list[str]:
+    parser = _TextOf({cls})
+    parser.feed(html)
+    return [re.sub(r"\s+", " ", text).strip() for _, text in parser.found]
+
+
+def summary_counts(html: str) -> tuple[int, list[int]]:
+    """The header line's total and its parts, as printed."""
+    (line,) = texts(html, "summary-line")
+    total = texts(html, "count-krs")
+    parts = [int(n) for n in texts(html, "count-part")]
+    assert len(total) == 1 and len(parts) == 3, line
+    return int(total[0]), parts
+
+
+def kr_rows(html: str) -> list[str]:
+    return re.findall(r'<tr class="main">.*?</tr>', html, flags=re.S)
+
+
+def test_sample_cards_show_weights_only_when_used_and_counts_add_up(rendered):
+    person, team = rendered["person_zh"], rendered["team_en"]
+    # person_zh is not weighted: no weight column, no weight share anywhere
+    assert person["vm"]["weighted"] is False
+    assert texts(person["html"], "weight-share") == []
+    assert labels("zh-CN")["weight_share"] not in person["html"]
+    assert labels("zh-CN")["score_rule_mean"] in person["html"]
+    # team_en is weighted 3 / 2 / 3 / 2: the header, then per objective the glance cell and the detail cell
+    assert team["vm"]["weighted"] is True
+    shown = texts(team["html"], "weight-share")
+    assert shown[0] == "Weight share"
+    assert shown[1:5] == ["30%", "20%", "30%", "20%"]
+    assert shown[5:] == ["Weight share 30% (plan weight 3)", "Weight share 20% (plan weight 2)",
+                         "Weight share 30% (plan weight 3)", "Weight share 20% (plan weight 2)"]
+    for name in CARDS:
+        html, vm = rendered[name]["html"], rendered[name]["vm"]
+        total, parts = summary_counts(html)
+        rows = kr_rows(html)
+        assert total == sum(parts) == len(rows) == vm["counts"]["krs"]
+        # "without data" counts the KRs whose status chip says no data, whatever their source
+        assert parts[2] == sum('class="chip status-no_data"' in r for r in rows)
+        assert parts[0] == sum("src-computed" in r and 'chip status-no_data' not in r for r in rows)
+        assert parts[1] == sum("src-manual" in r and 'chip status-no_data' not in r for r in rows)
+
+
+def test_member_distribution_adds_up_to_the_members_shown(rendered):
+    for name in ("team_en", "company_zh"):
+        html, vm = rendered[name]["html"], rendered[name]["vm"]
+        legend = re.search(r'<div class="dist">.*?<div class="legend">(.*?)</div>', html, flags=re.S).group(1)
+        counts = [int(n) for n in re.findall(r"<b>(\d+)</b>", legend)]
+        members = re.findall(r"<tr>\s*<td>.*?</tr>", html.split('class="members"')[1].split("</table>")[0],
+                             flags=re.S)
+        assert len(counts) == 4
+        assert sum(counts) == len(members) == len(vm["members"])
+
+
+# A tiny workspace computed for real: person p1 with three objectives.
+#   O1 (objective weight 1): k1 manual 1 of 10 -> 0.1; k5 computed, 2 won deals of 4 -> 0.5; O1 = 0.3
+#   O2 (objective weight 3): k2 manual 9 of 10 -> 0.9 (weight 2); k3 computed, mean lost amount: no lost
+#                            deals -> no data (weight 5, left out); O2 = 0.9
+#   O3 (objective weight 4): k4 manual without a check-in -> no data; O3 no data, left out
+# weighted: (0.3 * 1 + 0.9 * 3) / (1 + 3) = 0.75, shares 25 % / 75 %; unweighted: (0.3 + 0.9) / 2 = 0.6
+TINY_PLAN = [
+    # owner, objective, objective weight, kr, metric, target, weight
+    ("p1", "O1", 1.0, "k1", "progress", 10.0, 1.0),
+    ("p1", "O1", 1.0, "k5", "won", 4.0, 1.0),
+    ("p1", "O2", 3.0, "k2", "progress", 10.0, 2.0),
+    ("p1", "O2", 3.0, "k3", "lost_amount", 100.0, 5.0),
+    ("p1", "O3", 4.0, "k4", "progress", 10.0, 1.0),
+]
+
+
+def tiny_card(objective_weights: bool, plan_rows: list[tuple] = TINY_PLAN) -> dict:
+    import pandas as pd
+
+    from transforms import config as cfg
+    from transforms.calendar import Quarter
+    from transforms.report import compute_quarter
+    from transforms.scorecards import build_scorecards
+    from transforms.validation import stage_workspace
+
+    ws = cfg.Workspace.model_validate({
+        "company": {"id": "acme", "name": "Acme"}, "locale": "en", "currency": "USD",
+        "sources": {name: {"path": f"{name}.csv"} for name in ("people", "plan", "checkins", "deals")},
+        "metrics": {
+            "progress": {"kind": "manual"},
+            "won": {"kind": "count", "table": "deals", "time": "closed_at", "where": {"stage": "won"}},
+            "lost_amount": {"kind": "mean", "table": "deals", "column": "amount", "time": "closed_at",
+                            "where": {"stage": "lost"}},
+        },
+    })
+    plan = pd.DataFrame([("person", owner, o, f"{o} title", k, f"{k} title", m, 0.0, t, w)
+                         for owner, o, _, k, m, t, w in plan_rows],
+                        columns=["tier", "owner_id", "objective_id", "objective_title_en", "kr_id", "kr_title_en",
+                                 "metric", "baseline", "target", "weight"])
+    if objective_weights:
+        plan["objective_weight"] = [row[2] for row in plan_rows]
+    raw = {
+        "people": pd.DataFrame({"person_id": ["p1"], "person_name": ["Pat"], "team_id": ["T1"]}),
+        "plan": plan,
+        "checkins": pd.DataFrame({"kr_id": ["k1", "k2"], "owner_id": ["p1", "p1"],
+                                  "checked_at": ["2024-06-20", "2024-06-21"], "value": [1.0, 9.0]}),
+        # two open deals expected to close on the quarter's first and last day: the data covers the quarter
+        "deals": pd.DataFrame({"deal_id": ["d1", "d2", "d3", "d4"], "person_id": ["p1"] * 4,
+                               "stage": ["won", "won", "open", "open"], "amount": [10.0, 20.0, 30.0, 40.0],
+                               "closed_at": ["2024-04-10", "2024-05-10", "2024-04-01", "2024-06-30"]}),
+    }
+    for frame in raw.values():
+        frame.index = pd.RangeIndex(2, 2 + len(frame))  # spreadsheet rows below the header
+    tables, problems = stage_workspace(raw, ws)
+    assert [p for p in problems if p.severity == "error"] == []
+    res = compute_quarter(ws, tables, Quarter(2024, 2, 1))
+    (card,) = build_scorecards(res, ws, tables, "en", "2024-07-01 06:00", "run-1")
+    return card
+
+
+def test_weighted_card_shows_the_shares_the_score_used():
+    card = tiny_card(objective_weights=True)
+    assert card["weighted"] is True
+    assert card["score"] == pytest.approx(0.75)
+    o1, o2, o3 = card["objectives"]
+    assert (o1["score"], o2["score"], o3["score"]) == (pytest.approx(0.3), pytest.approx(0.9), None)
+    assert (o1["weight_share"], o2["weight_share"], o3["weight_share"]) == (0.25, 0.75, None)
+    assert (o1["objective_weight"], o2["objective_weight"], o3["objective_weight"]) == (1.0, 3.0, 4.0)
+    # the shares shown reproduce the score shown: 0.25 * 0.3 + 0.75 * 0.9 = 0.75
+    assert sum(o["weight_share"] * o["score"] for o in (o1, o2)) == pytest.approx(card["score"])
+    html = render_html(card)
+    assert texts(html, "weight-share") == [
+        "Weight share", "25%", "75%", "not counted",
+        "Weight share 25% (plan weight 1)", "Weight share 75% (plan weight 3)", "Weight share not counted "
+        "(plan weight 4)"]
+    assert texts(html, "badge")[0].split()[1] == "0.75"
+    # each KR shows its share of its objective: k1 and k5 half each, k2 all of O2, k3 and k4 not counted
+    assert texts(html, "krweight") == ["weight 50%", "weight 50%", "weight 100%", "weight not counted",
+                                       "weight not counted"]
+    # each KR counted once: k5 computed; k1, k2 manual; k3 (computed) and k4 (manual) without data
+    assert card["counts"] == {"krs": 5, "computed": 1, "manual": 2, "no_data": 2}
+    assert summary_counts(html) == (5, [1, 2, 2])
+    assert texts(html, "summary-line") == ["5 key results: computed 1 · manual 2 · without data 2"]
+    assert texts(html, "score-rule") == ["Score: mean of the objectives with data, weighted by the shares shown · "
+                                         "2 of 3 have data"]
+
+
+def test_unweighted_card_shows_no_objective_weights_and_the_plain_mean():
+    card = tiny_card(objective_weights=False)
+    assert card["weighted"] is False
+    assert card["score"] == pytest.approx(0.6)   # (0.3 + 0.9) / 2
+    assert [o["weight_share"] for o in card["objectives"]] == [None, None, None]
+    assert [o["objective_weight"] for o in card["objectives"]] == [None, None, None]
+    html = render_html(card)
+    assert texts(html, "weight-share") == []
+    assert labels("en")["weight_share"] not in html
+    assert labels("en")["weights_key_objective"] not in html
+    assert texts(html, "badge")[0].split()[1] == "0.60"
+    assert texts(html, "score-rule") == ["Score: plain mean of the objectives with data · 2 of 3 have data"]
+    # KR weights are still used inside each objective, so they are still shown
+    assert texts(html, "krweight") == ["weight 50%", "weight 50%", "weight 100%", "weight not counted",
+                                       "weight not counted"]
+    assert summary_counts(html) == (5, [1, 2, 2])
+    assert card["data_quality_notes"] == []
+
+
+def test_objective_weights_that_meet_from_two_owner_patterns_are_not_used_and_the_card_says_why():
+    # k3 comes from a row for every person ('*') with objective weight 5; p1's own row for O2 says 3.
+    # Each owner as written is consistent, so validation passes; p1's O2 ends up with two weights.
+    rows = [("*", "O2", 5.0, *row[3:]) if row[3] == "k3" else row for row in TINY_PLAN]
+    card = tiny_card(objective_weights=True, plan_rows=rows)
+    assert card["weighted"] is False
+    assert card["score"] == pytest.approx(0.6)   # the plain mean, as if no objective had a weight
+    html = render_html(card)
+    assert texts(html, "weight-share") == []
+    # the card numbers objectives in the order of their KRs: the '*' row comes first, so O2 is shown as O1
+    assert [o["objective_id"] for o in card["objectives"]] == ["O2", "O1", "O3"]
+    assert card["data_quality_notes"] == [
+        "Objective weights are not used: only O2, O3 have one; the key results of O1 give different ones. The "
+        "score is the plain mean of the objectives with data."]

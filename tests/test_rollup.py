@@ -7,7 +7,14 @@ import math
 import pandas as pd
 import pytest
 
-from transforms.rollup import alignment, distribution, objective_scores, owner_scores, value_rollup
+from transforms.rollup import (
+    alignment,
+    distribution,
+    kr_weight_shares,
+    objective_scores,
+    owner_scores,
+    value_rollup,
+)
 
 NaN = float("nan")
 PERSON_TEAM = {"p1": "T1", "p2": "T1", "p3": "T2"}
@@ -108,6 +115,108 @@ def test_owner_status_uses_progress_mid_quarter():
     assert owners["score"].iloc[0] == pytest.approx(0.25)
     assert owners["progress"].iloc[0] == pytest.approx(0.75)
     assert owners["status"].iloc[0] == "green"
+
+
+def test_owner_without_objective_weights_is_not_weighted_and_objectives_share_equally():
+    objs = objective_scores(graded_krs(), 0.4, 0.7)
+    owners = owner_scores(objs, 0.4, 0.7)
+    assert not owners["weighted"].any()
+    assert objs["objective_weight"].isna().all()
+    # p1: O1 and O2 both graded -> 1/2 each; p3: O4 graded, O5 no data -> 1 and not counted
+    assert _obj(objs, "p1", "O1")["weight_share"] == 0.5
+    assert _obj(objs, "p1", "O2")["weight_share"] == 0.5
+    assert _obj(objs, "p3", "O4")["weight_share"] == 1.0
+    assert math.isnan(_obj(objs, "p3", "O5")["weight_share"])
+
+
+def objective_weighted_krs() -> pd.DataFrame:
+    rows = [
+        # tier, owner, objective, kr, score, progress, weight, objective weight
+        ("person", "p1", "O1", "k1", 0.2, 0.4, 1.0, 1.0),
+        ("person", "p1", "O2", "k2", 0.9, 1.0, 2.0, 3.0),
+        ("person", "p1", "O2", "k3", NaN, NaN, 5.0, 3.0),   # no data: leaves the KR weights of O2
+        ("person", "p1", "O3", "k4", NaN, NaN, 1.0, 4.0),   # an objective with no data: leaves the weights
+        ("person", "p2", "O4", "k5", 1.0, 1.0, 1.0, 0.0),   # weight 0: graded, but counts for nothing
+        ("person", "p2", "O5", "k6", 0.4, 0.4, 1.0, 2.0),
+        ("person", "p3", "O6", "k7", 0.2, 0.2, 1.0, 2.0),   # p3 weights O6 only: not a weighted owner
+        ("person", "p3", "O7", "k8", 0.6, 0.6, 1.0, NaN),
+        ("person", "p4", "O8", "k9", 0.1, 0.1, 1.0, 1.0),   # O8's KR rows disagree (1 and 3): no weight
+        ("person", "p4", "O8", "k10", 0.3, 0.3, 1.0, 3.0),
+        ("person", "p4", "O9", "k11", 0.8, 0.8, 1.0, 1.0),
+    ]
+    return pd.DataFrame(rows, columns=["tier", "owner_id", "objective_id", "kr_id", "score", "progress", "weight",
+                                       "objective_weight"])
+
+
+def test_owner_with_objective_weights_is_their_weighted_mean_over_graded_objectives():
+    objs = objective_scores(objective_weighted_krs(), 0.4, 0.7)
+    owners = owner_scores(objs, 0.4, 0.7).set_index(["tier", "owner_id"])
+    p1 = owners.loc[("person", "p1")]
+    # O1 = 0.2 (weight 1), O2 = 0.9 (weight 3; k3 has no data), O3 no data (weight 4, left out):
+    # (0.2 * 1 + 0.9 * 3) / (1 + 3) = 2.9 / 4 = 0.725 -> green; the plain mean would be 0.55 (yellow)
+    assert bool(p1["weighted"]) is True
+    assert p1["score"] == pytest.approx(0.725)
+    assert p1["status"] == "green"
+    # progress is weighted the same way: (0.4 * 1 + 1.0 * 3) / 4 = 0.85
+    assert p1["progress"] == pytest.approx(0.85)
+    # the shares shown are the ones used: 1/4 and 3/4 of the graded objectives' weights, none for O3
+    assert _obj(objs, "p1", "O1")["weight_share"] == 0.25
+    assert _obj(objs, "p1", "O2")["weight_share"] == 0.75
+    assert math.isnan(_obj(objs, "p1", "O3")["weight_share"])
+    assert _obj(objs, "p1", "O3")["objective_weight"] == 4.0
+    # p2: O4 (1.0) weighs 0, O5 (0.4) weighs 2: (1.0 * 0 + 0.4 * 2) / 2 = 0.4
+    assert bool(owners.loc[("person", "p2"), "weighted"]) is True
+    assert owners.loc[("person", "p2"), "score"] == pytest.approx(0.4)
+    assert _obj(objs, "p2", "O4")["weight_share"] == 0.0
+    assert _obj(objs, "p2", "O5")["weight_share"] == 1.0
+
+
+def test_owner_weighting_only_some_objectives_or_with_disagreeing_rows_takes_the_plain_mean():
+    objs = objective_scores(objective_weighted_krs(), 0.4, 0.7)
+    owners = owner_scores(objs, 0.4, 0.7).set_index(["tier", "owner_id"])
+    # p3: O6 has a weight, O7 none -> plain mean (0.2 + 0.6) / 2 = 0.4, shares 1/2 each
+    assert bool(owners.loc[("person", "p3"), "weighted"]) is False
+    assert owners.loc[("person", "p3"), "score"] == pytest.approx(0.4)
+    assert _obj(objs, "p3", "O6")["weight_share"] == 0.5
+    # p4: O8's KR rows say 1 and 3 -> O8 has no objective weight, flagged; O8 = (0.1 + 0.3) / 2 = 0.2
+    o8 = _obj(objs, "p4", "O8")
+    assert math.isnan(o8["objective_weight"])
+    assert bool(o8["objective_weight_conflict"]) is True
+    assert bool(_obj(objs, "p4", "O9")["objective_weight_conflict"]) is False
+    # -> p4 is not weighted: (0.2 + 0.8) / 2 = 0.5
+    assert bool(owners.loc[("person", "p4"), "weighted"]) is False
+    assert owners.loc[("person", "p4"), "score"] == pytest.approx(0.5)
+
+
+def test_owner_whose_graded_objectives_all_weigh_zero_has_no_score():
+    krs = pd.DataFrame({"tier": ["person"] * 2, "owner_id": ["p1"] * 2, "objective_id": ["A", "B"],
+                        "kr_id": ["a", "b"], "score": [0.9, NaN], "progress": [0.9, NaN], "weight": [1.0, 1.0],
+                        "objective_weight": [0.0, 5.0]})
+    objs = objective_scores(krs, 0.4, 0.7)
+    owner = owner_scores(objs, 0.4, 0.7).iloc[0]
+    # A is graded but weighs 0; B weighs 5 but has no data: nothing is left to average
+    assert math.isnan(owner["score"])
+    assert owner["status"] == "no_data"
+    assert objs["weight_share"].isna().all()
+
+
+def test_kr_weight_shares_are_the_weights_the_objective_used():
+    krs = objective_weighted_krs()
+    shares = kr_weight_shares(krs)
+    # O1: k1 alone -> 1; O2: k2 (weight 2) is graded, k3 (weight 5) has no data -> k2 carries all of O2;
+    # O3: k4 has no data -> no share
+    assert shares.iloc[0] == 1.0
+    assert shares.iloc[1] == 1.0
+    assert math.isnan(shares.iloc[2])
+    assert math.isnan(shares.iloc[3])
+    # O8: two graded KRs of weight 1 -> 1/2 each
+    assert shares.iloc[8] == 0.5 and shares.iloc[9] == 0.5
+    krs = graded_krs()
+    shares = kr_weight_shares(krs)
+    # p1's O1: k1 weight 2, k2 weight 1, k3 no data -> 2/3, 1/3, none
+    assert shares.iloc[0] == pytest.approx(2 / 3)
+    assert shares.iloc[1] == pytest.approx(1 / 3)
+    assert math.isnan(shares.iloc[2])
 
 
 def test_alignment_links_person_to_team_to_company():

@@ -283,6 +283,9 @@ CONTRACTS: dict[str, Contract] = {
                 "objective_title_en": _c("str", required=False),
                 "objective_title_zh": _c("str", required=False),
                 "parent_objective_id": _c("str", required=False),
+                # the objective's weight in its owner's score: one value per objective and owner, on
+                # every KR row of it (blank everywhere = the owner's objectives count equally)
+                "objective_weight": _c("float", required=False, min_value=0),
                 "kr_id": _c("str", nullable=False),
                 "kr_title_en": _c("str", required=False),
                 "kr_title_zh": _c("str", required=False),

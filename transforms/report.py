@@ -17,7 +17,7 @@ from transforms.key_results import compute_actuals
 from transforms.metrics import Engine, Org
 from transforms.plan import expand_plan
 from transforms.quality import data_end_note, kr_quality, partial_periods
-from transforms.rollup import alignment, objective_scores, owner_scores, value_rollup
+from transforms.rollup import alignment, kr_weight_shares, objective_scores, owner_scores, value_rollup
 from transforms.scoring import grade
 
 
@@ -84,6 +84,7 @@ def compute_quarter(
     person_team = org.person_team().dropna().astype(str).to_dict()
     krs, warnings = value_rollup(krs, person_team, ws.company.id)
     krs = grade(krs, bands.red_below, bands.green_from, elapsed)
+    krs["weight_share"] = kr_weight_shares(krs)
     objectives = objective_scores(krs, bands.red_below, bands.green_from)
     owners = owner_scores(objectives, bands.red_below, bands.green_from)
     links = alignment(objectives, person_team, ws.company.id)

@@ -1,8 +1,12 @@
 """Roll-up: KR scores -> objective scores -> owner scores, and the team/company views built on them.
 
-Objective = weighted mean of its graded KRs (KRs with no data leave the weights); owner = mean of
-its objectives. Alignment links an objective to its parent's objective one tier up; value roll-up
-sums children's actuals for amount KRs and warns when children's targets do not add up.
+Objective = weighted mean of its graded KRs by their plan weights (KRs with no data leave the
+weights). Owner = weighted mean of its graded objectives by their objective weights when every one of
+its objectives carries one, otherwise the plain mean of its graded objectives (objectives with no data
+leave the weights, like KRs). Each owner row records which of the two it was, and each KR and objective
+row the share of the weights it entered its mean with, so a scorecard can show exactly what was used.
+Alignment links an objective to its parent's objective one tier up; value roll-up sums children's
+actuals for amount KRs and warns when children's targets do not add up.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import pandas as pd
 from transforms.scoring import status
 
 KEY = ["tier", "owner_id"]
+OBJECTIVE_KEY = KEY + ["objective_id"]
 PARENT_TIER = {"person": "team", "team": "company"}
 
 
@@ -24,24 +29,86 @@ def _weighted(df: pd.DataFrame, value: str, weight: str, by: list[str]) -> pd.Se
     return num / den.where(den > 0)
 
 
+def weight_shares(df: pd.DataFrame, value: str, weight: str, by: list[str]) -> pd.Series:
+    """Each row's share of its group's weights among the rows with a value, as ``_weighted`` uses them.
+
+    Rows without a value get NaN (they leave the weights); so do all rows of a group whose weights with
+    a value add up to 0 (that group has no mean).
+    """
+    has = df[value].notna()
+    w = df[weight].where(has, 0.0).astype("float64")
+    den = w.groupby([df[c] for c in by], sort=False).transform("sum")
+    return (w / den.where(den > 0)).where(has)
+
+
+def kr_weight_shares(krs: pd.DataFrame) -> pd.Series:
+    """Each graded KR's share of its objective's score (NaN for KRs with no data)."""
+    return weight_shares(krs, "score", "weight", OBJECTIVE_KEY)
+
+
+def _objective_weights(krs: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Per objective: the objective weight its KR rows agree on (else NaN), and whether they disagree.
+
+    Validation refuses disagreeing rows of one owner as written; rows of different owner patterns
+    (``*`` and a named owner) can still meet in one expanded objective, and then no weight is used.
+    """
+    g = krs.groupby(OBJECTIVE_KEY, sort=False)
+    if "objective_weight" not in krs.columns:
+        index = g.size().index
+        return pd.Series(np.nan, index=index), pd.Series(False, index=index)
+    ow = g["objective_weight"]
+    low, given, rows = ow.min(), ow.count(), ow.size()
+    agreed = (given == rows) & (low == ow.max())
+    return low.where(agreed), (given > 0) & ~agreed
+
+
 def objective_scores(krs: pd.DataFrame, red_below: float, green_from: float) -> pd.DataFrame:
-    """One row per (tier, owner_id, objective_id) with score, progress and status."""
-    by = KEY + ["objective_id"]
+    """One row per (tier, owner_id, objective_id) with score, progress, status and its objective weight.
+
+    ``weight_share`` is the share the objective enters its owner's score with (see ``owner_weights``).
+    """
+    by = OBJECTIVE_KEY
     score = _weighted(krs, "score", "weight", by)
     progress = _weighted(krs, "progress", "weight", by)
-    weight = krs.groupby(by, sort=False)["weight"].sum()
     first = krs.groupby(by, sort=False).first()
-    out = pd.DataFrame({"score": score, "progress": progress, "weight": weight})
+    objective_weight, conflict = _objective_weights(krs)
+    out = pd.DataFrame({"score": score, "progress": progress, "objective_weight": objective_weight,
+                        "objective_weight_conflict": conflict})
     for col in ("objective_title_en", "objective_title_zh", "parent_objective_id"):
         out[col] = first[col] if col in first.columns else np.nan
     out["status"] = status(out["progress"], red_below, green_from)
-    return out.reset_index()
+    out = out.reset_index()
+    weights, _ = owner_weights(out)
+    out["weight_share"] = weight_shares(out.assign(_w=weights), "score", "_w", KEY)
+    return out
+
+
+def owner_weights(objectives: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """The weight each objective enters its owner's score with, and whether its owner is weighted.
+
+    An owner is weighted when every one of its objectives has an objective weight; any other owner
+    counts its objectives equally (weight 1 each), so its score is their plain mean.
+    """
+    if "objective_weight" in objectives.columns:
+        given = objectives["objective_weight"].astype("float64")
+    else:
+        given = pd.Series(np.nan, index=objectives.index)
+    weighted = given.notna().groupby([objectives[c] for c in KEY], sort=False).transform("all").astype(bool)
+    return given.where(weighted, 1.0), weighted
 
 
 def owner_scores(objectives: pd.DataFrame, red_below: float, green_from: float) -> pd.DataFrame:
-    """One row per (tier, owner_id): mean of its objectives."""
-    g = objectives.groupby(KEY, sort=False)
-    out = pd.DataFrame({"score": g["score"].mean(), "progress": g["progress"].mean()})
+    """One row per (tier, owner_id): the mean of its graded objectives, weighted as ``owner_weights`` says.
+
+    ``weighted`` records whether the owner's objective weights were used (the card shows them only then).
+    """
+    weights, weighted = owner_weights(objectives)
+    df = objectives.assign(_w=weights, _weighted=weighted)
+    out = pd.DataFrame({
+        "score": _weighted(df, "score", "_w", KEY),
+        "progress": _weighted(df, "progress", "_w", KEY),
+        "weighted": df.groupby(KEY, sort=False)["_weighted"].first().astype(bool),
+    })
     out["status"] = status(out["progress"], red_below, green_from)
     return out.reset_index()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -92,6 +93,7 @@ def kr_table(res: QuarterResults, names: dict[tuple[str, str], str], locale: str
             "direction": k["direction"],
             "quarterly_value": k["quarterly_value"],
             "weight": k["weight"],
+            "objective_weight": k["objective_weight"],
             "baseline": k["baseline"],
             "target": k["target"],
             "actual": k["actual"],
@@ -144,6 +146,8 @@ def _kr_vm(row: dict, locale: str, rows_word: str) -> dict:
         "score_bar_pct": _pct(row.get("score")),
         "status": str(row["status"]),
         "expected_score": _f(row.get("expected_score")),
+        "weight": _f(row.get("weight")),
+        "weight_share": _f(row.get("weight_share")),
         "trend": _trend(row, locale),
         "lineage": f"{row['lineage_tables']} · {row['lineage_filter']} · {int(row['rows'])} {rows_word}",
         "note": _text(row.get("note")) or None,
@@ -158,6 +162,42 @@ def _group(records: list[dict], *keys: str) -> dict[tuple, list[dict]]:
     return out
 
 
+@dataclass(frozen=True)
+class _Lookups:
+    """What every card of one run looks things up in (built once per run, not once per card)."""
+
+    res: QuarterResults
+    locale: str
+    rows_word: str
+    names: dict[tuple[str, str], str]
+    titles: dict[str, str]
+    kr_titles: dict[str, str]
+    objectives: dict[tuple, dict]
+    owners: dict[tuple, dict]
+    children: dict[tuple, list[dict]]
+    person_team: dict
+    member_context: tuple
+
+
+def _lookups(res: QuarterResults, ws: cfg.Workspace, tables: dict, locale: str) -> _Lookups:
+    names = owner_names(res, ws, tables, locale)
+    kr_records = res.krs.to_dict("records")
+    objectives = {k: v[0] for k, v in _group(res.objectives.to_dict("records"), "tier", "owner_id",
+                                              "objective_id").items()}
+    owners = {k: v[0] for k, v in _group(res.owners.to_dict("records"), "tier", "owner_id").items()}
+    person_team = res.org.person_team().astype("object").to_dict()
+    titles: dict[str, str] = {}
+    kr_titles: dict[str, str] = {}
+    for r in kr_records:
+        titles.setdefault(str(r["objective_id"]), title(r, "objective_title", locale))
+        kr_titles.setdefault(str(r["kr_id"]), title(r, "kr_title", locale))
+    plan_order = {oid: i for i, oid in enumerate(titles)}
+    member_context = (res, _members(res, person_team), names, titles, plan_order, objectives, owners)
+    children = _group(res.alignment.to_dict("records"), "parent_tier", "parent_owner_id", "parent_objective_id")
+    return _Lookups(res, locale, ROWS_WORD.get(locale, "rows"), names, titles, kr_titles, objectives, owners,
+                    children, person_team, member_context)
+
+
 def build_scorecards(
     res: QuarterResults,
     ws: cfg.Workspace,
@@ -169,97 +209,122 @@ def build_scorecards(
     global_notes: list[str] | None = None,
 ) -> list[dict]:
     """One view model per (tier, owner); ``owners`` limits which are built (re-runs)."""
-    names = owner_names(res, ws, tables, locale)
-    rows_word = ROWS_WORD.get(locale, "rows")
+    look = _lookups(res, ws, tables, locale)
     wanted = set(owners) if owners is not None else None
-    kr_records = res.krs.to_dict("records")
-    by_owner = _group(kr_records, "tier", "owner_id")
-    objectives_by_key = {k: v[0] for k, v in _group(res.objectives.to_dict("records"), "tier", "owner_id",
-                                                     "objective_id").items()}
-    own = {k: v[0] for k, v in _group(res.owners.to_dict("records"), "tier", "owner_id").items()}
-    children = _group(res.alignment.to_dict("records"), "parent_tier", "parent_owner_id", "parent_objective_id")
-    person_team = res.org.person_team().astype("object").to_dict()
-    titles: dict[str, str] = {}
-    kr_titles: dict[str, str] = {}
-    for r in kr_records:
-        titles.setdefault(str(r["objective_id"]), title(r, "objective_title", locale))
-        kr_titles.setdefault(str(r["kr_id"]), title(r, "kr_title", locale))
-    plan_order = {oid: i for i, oid in enumerate(titles)}
-    members_of = _members(res, person_team)
     quarter = res.quarter
-    period_text = f"{quarter.start:%Y-%m-%d} – {quarter.last_day:%Y-%m-%d}"
-    member_context = (res, members_of, names, titles, plan_order, objectives_by_key, own)
+    common = {
+        "locale": locale,
+        "currency": ws.currency,
+        "company_name": look.names[("company", ws.company.id)],
+        "quarter_label": quarter.label,
+        "period_text": f"{quarter.start:%Y-%m-%d} – {quarter.last_day:%Y-%m-%d}",
+        "as_of": (res.as_of or quarter.last_day).strftime("%Y-%m-%d"),
+        "is_mid_quarter": res.elapsed is not None,
+        "elapsed_pct": _pct(res.elapsed if res.elapsed is not None else 1.0),
+        "generated_at": generated_at,
+        "run_id": run_id,
+    }
     out = []
-    for (tier, owner_id), records in by_owner.items():
+    for (tier, owner_id), records in _group(res.krs.to_dict("records"), "tier", "owner_id").items():
         if wanted is not None and (tier, owner_id) not in wanted:
             continue
-        objectives = []
-        for (oid,), krs in _group(records, "objective_id").items():
-            o = objectives_by_key[(tier, owner_id, oid)]
-            parent = o.get("parent_objective_id")
-            aligned = [
-                {"owner_name": names.get((c["tier"], str(c["owner_id"])), str(c["owner_id"])),
-                 "title": titles.get(str(c["child_objective_id"]), ""),
-                 "score": _f(c["score"]), "status": str(c["status"])}
-                for c in children.get((tier, owner_id, oid), [])
-            ]
-            objectives.append({
-                "objective_id": oid,
-                "title": titles.get(oid, oid),
-                "score": _f(o["score"]),
-                "status": str(o["status"]),
-                "weight": float(o["weight"]),
-                "aligned_to": titles.get(str(parent)) if _text(parent) else None,
-                "aligned_children": aligned,
-                "krs": [_kr_vm(r, locale, rows_word) for r in krs],
-            })
-        members, columns, dist = _member_table(tier, owner_id, member_context)
-        me = own[(tier, owner_id)]
-        dq: list[str] = list(res.notes)
-        for m in dict.fromkeys(r["metric"] for r in records):
-            dq += res.metric_notes.get(m, [])
-        dq += [_value_warning(w, locale) for w in res.value_warnings
-               if w["tier"] == tier and str(w["owner_id"]) == owner_id]
-        if tier == "company":
-            dq += list(global_notes or [])
-        kq = [f"{kr_titles[kr]}: {note}" for kr in dict.fromkeys(str(r["kr_id"]) for r in records)
-              for note in res.kr_notes.get(kr, [])]
-        path = scorecard_path(tier, owner_id)
-        depth = path.count("/")
-        out.append({
-            "locale": locale,
-            "currency": ws.currency,
-            "company_name": names[("company", ws.company.id)],
-            "tier": tier,
-            "owner_id": owner_id,
-            "owner_name": names.get((tier, owner_id), owner_id),
-            "team_id": _text(person_team.get(owner_id)) if tier == "person" else owner_id if tier == "team" else None,
-            "team_name": names.get(("team", str(person_team.get(owner_id)))) if tier == "person" else None,
-            "quarter_label": quarter.label,
-            "period_text": period_text,
-            "as_of": (res.as_of or quarter.last_day).strftime("%Y-%m-%d"),
-            "is_mid_quarter": res.elapsed is not None,
-            "elapsed_pct": _pct(res.elapsed if res.elapsed is not None else 1.0),
-            "generated_at": generated_at,
-            "run_id": run_id,
-            "score": _f(me["score"]),
-            "status": str(me["status"]),
-            "counts": {
-                "krs": len(records),
-                "computed": sum(r["source"] == "computed" for r in records),
-                "manual": sum(r["source"] == "manual" for r in records),
-                "no_data": sum(r["status"] == "no_data" for r in records),
-            },
-            "objectives": objectives,
-            "members": members,
-            "member_columns": columns,
-            "distribution": dist,
-            "data_quality_notes": list(dict.fromkeys(dq)),
-            "kr_quality_notes": kq,
-            "links": {"index": "../" * depth + "index.html", "pdf": path.rsplit("/", 1)[-1] + ".pdf"},
-            "path": path,
-        })
+        notes = list(global_notes or []) if tier == "company" else []
+        out.append({**common, **_card(look, tier, owner_id, records, notes)})
     return out
+
+
+def _card(look: _Lookups, tier: str, owner_id: str, records: list[dict], extra_notes: list[str]) -> dict:
+    """The owner-specific part of one scorecard: score, objectives with their KRs, members, notes."""
+    res, names, person_team = look.res, look.names, look.person_team
+    me = look.owners[(tier, owner_id)]
+    weighted = bool(me["weighted"])
+    groups = _group(records, "objective_id")
+    rows = [look.objectives[(tier, owner_id, oid)] for (oid,) in groups]
+    objectives = [_objective_vm(look, o, krs, weighted) for o, krs in zip(rows, groups.values(), strict=True)]
+    members, columns, dist = _member_table(tier, owner_id, look.member_context)
+    dq: list[str] = list(res.notes)
+    for m in dict.fromkeys(r["metric"] for r in records):
+        dq += res.metric_notes.get(m, [])
+    dq += [_value_warning(w, look.locale) for w in res.value_warnings
+           if w["tier"] == tier and str(w["owner_id"]) == owner_id]
+    dq += [n for n in [_weighting_note(rows, weighted, look.locale)] if n]
+    dq += extra_notes
+    kq = [f"{look.kr_titles[kr]}: {note}" for kr in dict.fromkeys(str(r["kr_id"]) for r in records)
+          for note in res.kr_notes.get(kr, [])]
+    path = scorecard_path(tier, owner_id)
+    return {
+        "tier": tier,
+        "owner_id": owner_id,
+        "owner_name": names.get((tier, owner_id), owner_id),
+        "team_id": _text(person_team.get(owner_id)) if tier == "person" else owner_id if tier == "team" else None,
+        "team_name": names.get(("team", str(person_team.get(owner_id)))) if tier == "person" else None,
+        "score": _f(me["score"]),
+        "status": str(me["status"]),
+        "weighted": weighted,
+        "counts": kr_counts(records),
+        "objective_counts": {"total": len(rows), "with_data": sum(_f(o["score"]) is not None for o in rows)},
+        "objectives": objectives,
+        "members": members,
+        "member_columns": columns,
+        "distribution": dist,
+        "data_quality_notes": list(dict.fromkeys(dq)),
+        "kr_quality_notes": kq,
+        "links": {"index": "../" * path.count("/") + "index.html", "pdf": path.rsplit("/", 1)[-1] + ".pdf"},
+        "path": path,
+    }
+
+
+def kr_counts(records: list[dict]) -> dict[str, int]:
+    """A partition of the owner's KRs: each is counted once, KRs without data only as ``no_data``.
+
+    ``computed`` and ``manual`` are the KRs with data by where their value came from.
+    """
+    graded = [r for r in records if r["status"] != "no_data"]
+    return {
+        "krs": len(records),
+        "computed": sum(r["source"] == "computed" for r in graded),
+        "manual": sum(r["source"] == "manual" for r in graded),
+        "no_data": len(records) - len(graded),
+    }
+
+
+def _objective_vm(look: _Lookups, o: dict, krs: list[dict], weighted: bool) -> dict:
+    """One objective; its weight and share are shown only when the owner's score used them."""
+    tier, owner_id, oid = str(o["tier"]), str(o["owner_id"]), str(o["objective_id"])
+    parent = o.get("parent_objective_id")
+    aligned = [
+        {"owner_name": look.names.get((c["tier"], str(c["owner_id"])), str(c["owner_id"])),
+         "title": look.titles.get(str(c["child_objective_id"]), ""),
+         "score": _f(c["score"]), "status": str(c["status"])}
+        for c in look.children.get((tier, owner_id, oid), [])
+    ]
+    return {
+        "objective_id": oid,
+        "title": look.titles.get(oid, oid),
+        "score": _f(o["score"]),
+        "status": str(o["status"]),
+        "objective_weight": _f(o.get("objective_weight")) if weighted else None,
+        "weight_share": _f(o.get("weight_share")) if weighted else None,
+        "aligned_to": look.titles.get(str(parent)) if _text(parent) else None,
+        "aligned_children": aligned,
+        "krs": [_kr_vm(r, look.locale, look.rows_word) for r in krs],
+    }
+
+
+def _weighting_note(objectives: list[dict], weighted: bool, locale: str) -> str | None:
+    """Why the plan's objective weights were not used for this owner (the card numbers objectives O1, O2..)."""
+    codes = [f"O{i}" for i in range(1, len(objectives) + 1)]
+    has = [c for c, o in zip(codes, objectives) if _f(o.get("objective_weight")) is not None]
+    clash = [c for c, o in zip(codes, objectives) if bool(o.get("objective_weight_conflict"))]
+    if weighted or not (has or clash):
+        return None
+    if locale == "zh-CN":
+        why = ([f"仅 {'、'.join(has)} 设置了目标权重"] if has else []) + \
+              ([f"{'、'.join(clash)} 的各关键结果给出的目标权重不一致"] if clash else [])
+        return f"未使用目标权重：{'；'.join(why)}。得分为有数据目标的简单平均。"
+    why = ([f"only {', '.join(has)} {'has' if len(has) == 1 else 'have'} one"] if has else []) + \
+          ([f"the key results of {', '.join(clash)} give different ones"] if clash else [])
+    return f"Objective weights are not used: {'; '.join(why)}. The score is the plain mean of the objectives with data."
 
 
 def _members(res: QuarterResults, person_team: dict) -> dict[tuple[str, str], list[tuple[str, str]]]:

@@ -20,6 +20,7 @@ import pandas as pd
 from transforms import config as cfg
 from transforms.contracts import CONTRACTS, Contract
 from transforms.keys import duplicated_rows
+from transforms.plan import objective_weight_problems
 from transforms.problems import Problem, cap, config_problem
 from transforms.schedule import cron_problem
 
@@ -171,6 +172,7 @@ def check_plan(plan: pd.DataFrame, ws: cfg.Workspace, team_ids: set[str] | None,
         if pd.notna(b) and pd.notna(t) and d == "decrease" and t > b:
             add(r, "target", t, f"expected a target below the baseline {b:g} for direction 'decrease'", "target")
     out += _alignment(plan, file, sheet, labels)
+    out += objective_weight_problems(plan, file, sheet, dict(labels))
     return out
 
 
