@@ -617,7 +617,7 @@ TINY_PLAN = [
 ]
 
 
-def tiny_card(objective_weights: bool, plan_rows: list[tuple] = TINY_PLAN) -> dict:
+def tiny_card(objective_weights: bool, plan_rows: list[tuple] = TINY_PLAN, locale: str = "en") -> dict:
     import pandas as pd
 
     from transforms import config as cfg
@@ -657,7 +657,7 @@ def tiny_card(objective_weights: bool, plan_rows: list[tuple] = TINY_PLAN) -> di
     tables, problems = stage_workspace(raw, ws)
     assert [p for p in problems if p.severity == "error"] == []
     res = compute_quarter(ws, tables, Quarter(2024, 2, 1))
-    (card,) = build_scorecards(res, ws, tables, "en", "2024-07-01 06:00", "run-1")
+    (card,) = build_scorecards(res, ws, tables, locale, "2024-07-01 06:00", "run-1")
     return card
 
 
@@ -721,3 +721,6 @@ def test_objective_weights_that_meet_from_two_owner_patterns_are_not_used_and_th
     assert card["data_quality_notes"] == [
         "Objective weights are not used: only O2, O3 have one; the key results of O1 give different ones. The "
         "score is the plain mean of the objectives with data."]
+    zh = tiny_card(objective_weights=True, plan_rows=rows, locale="zh-CN")
+    assert zh["data_quality_notes"] == [
+        "未使用目标权重：仅 O2、O3 设置了目标权重；O1 的各关键结果给出的目标权重不一致。得分为有数据目标的简单平均。"]

@@ -167,6 +167,7 @@ class _Lookups:
     """What every card of one run looks things up in (built once per run, not once per card)."""
 
     res: QuarterResults
+    kr_records: list[dict]
     locale: str
     rows_word: str
     names: dict[tuple[str, str], str]
@@ -194,8 +195,8 @@ def _lookups(res: QuarterResults, ws: cfg.Workspace, tables: dict, locale: str) 
     plan_order = {oid: i for i, oid in enumerate(titles)}
     member_context = (res, _members(res, person_team), names, titles, plan_order, objectives, owners)
     children = _group(res.alignment.to_dict("records"), "parent_tier", "parent_owner_id", "parent_objective_id")
-    return _Lookups(res, locale, ROWS_WORD.get(locale, "rows"), names, titles, kr_titles, objectives, owners,
-                    children, person_team, member_context)
+    return _Lookups(res, kr_records, locale, ROWS_WORD.get(locale, "rows"), names, titles, kr_titles, objectives,
+                    owners, children, person_team, member_context)
 
 
 def build_scorecards(
@@ -225,7 +226,7 @@ def build_scorecards(
         "run_id": run_id,
     }
     out = []
-    for (tier, owner_id), records in _group(res.krs.to_dict("records"), "tier", "owner_id").items():
+    for (tier, owner_id), records in _group(look.kr_records, "tier", "owner_id").items():
         if wanted is not None and (tier, owner_id) not in wanted:
             continue
         notes = list(global_notes or []) if tier == "company" else []
