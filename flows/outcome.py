@@ -102,6 +102,7 @@ def record_unchanged(prep: PreparedRun) -> RunOutcome:
     assert manifest is not None and prep.published is not None
     clock = RunClock()
     try:
+        pub.recover(prep.root, prep.variant.slug)  # what a killed run left behind
         pub.append_history(prep.root, prep.variant.slug, {
             "run_id": clock.run_id, "variant": prep.variant.slug, "scope": prep.scope.kind.value,
             "started_at": clock.started.isoformat(timespec="seconds"), "unchanged_since": manifest.run_id,

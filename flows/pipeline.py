@@ -184,11 +184,11 @@ def publish_stage(prep: PreparedRun, done: Computed,
                                                   prep.request.options.dask_address or prep.ws.dask_address))
         with clock.stage("write"):
             write_tables(done.kr, staging)
-            manifest = _manifest(prep, done, clock, summaries, plan.hashes)
-            manifest.rendered, manifest.reused = len(result.rendered), len(result.reused)
-            manifest.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
-            manifest.seconds = clock.rounded()
-            pub.write_json(manifest.to_json(), staging / "manifest.json")
+        manifest = _manifest(prep, done, clock, summaries, plan.hashes)
+        manifest.rendered, manifest.reused = len(result.rendered), len(result.reused)
+        manifest.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
+        manifest.seconds = clock.rounded()
+        pub.write_json(manifest.to_json(), staging / "manifest.json")
         console.step("publishing")
         folder = publish_version(root, variant.slug, staging, clock.run_id)
     except OSError as exc:

@@ -33,7 +33,9 @@ def extract_and_stage(workspace: str) -> dict[str, bool]:
 
 def _checks(workspace, load_workspace, extract_exports, stage_exports) -> dict[str, bool]:
     ws, ws_dir = load_workspace(Path(workspace))
-    raw, _, problems = extract_exports(ws, ws_dir)
+    from flows.prepare import hash_inputs
+
+    raw, _, problems = extract_exports(ws, ws_dir, hash_inputs(ws, ws_dir))
     assert not problems
     raw_deals = weakref.ref(raw.value["deals"])
     tables, _ = stage_exports(raw, ws)
