@@ -104,9 +104,3 @@ def okr_cli():
     """The console-script runner (``okr_report``) for tests that call commands other than a demo run."""
     return okr_report
 
-
-@pytest.fixture(scope="session")
-def demo_en_run(tmp_path_factory) -> CliRun:
-    """The demo's last quarter rendered in English into its own output folder."""
-    return shared_run(tmp_path_factory, "demo-en", "run", "--workspace", str(DEMO), "--quarter", DEMO_QUARTER,
-                      "--locale", "en")
