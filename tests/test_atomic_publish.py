@@ -1,6 +1,6 @@
 """A run killed at any moment leaves the quarter folder as the previous complete set or the new one.
 
-Each case starts a real run of the Maven workspace, waits for the stage's progress line on stderr,
+Each case starts a real run of the small workspace (9 scorecards), waits for the stage's progress line on stderr,
 and sends SIGKILL to the whole process group (flow, PDF workers, the local orchestration engine).
 """
 
@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 
 from flows import publish as pub
-from tests.conftest import MAVEN, ROOT, okr_report
+from tests.conftest import ROOT, okr_report
 
-QUARTER = "2017-Q4"
+WORKSPACE = ROOT / "tests" / "bad_inputs" / "good"
+QUARTER = "2024-Q2"
 
 
 def snapshot(folder: Path) -> dict[str, str]:
@@ -36,7 +37,7 @@ def assert_complete(folder: Path) -> None:
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     for name in ("index.html", "kr_values.csv", "kr_values.xlsx"):
         assert (folder / name).is_file(), name
-    assert len(manifest["cards"]) == 42
+    assert len(manifest["cards"]) == 9
     for card in manifest["cards"]:
         for ext in (".html", ".pdf"):
             f = folder / f"{card['path']}{ext}"
@@ -46,7 +47,7 @@ def assert_complete(folder: Path) -> None:
 @pytest.fixture(scope="module")
 def published(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     out = tmp_path_factory.mktemp("atomic")
-    p = okr_report("run", "--workspace", str(MAVEN), "--quarter", QUARTER, "--out", str(out))
+    p = okr_report("run", "--workspace", str(WORKSPACE), "--quarter", QUARTER, "--out", str(out))
     assert p.returncode == 0, p.stderr
     return out, snapshot(out / QUARTER)
 
@@ -55,7 +56,7 @@ def kill_at(out: Path, marker: str) -> str:
     """Start a run and SIGKILL it right after ``marker`` shows on stderr; return what it printed."""
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     # --force: every scorecard really has to be rendered again
-    cmd = [sys.executable, "-m", "flows.cli", "run", "--workspace", str(MAVEN), "--quarter", QUARTER,
+    cmd = [sys.executable, "-m", "flows.cli", "run", "--workspace", str(WORKSPACE), "--quarter", QUARTER,
            "--out", str(out), "--force"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
@@ -102,7 +103,7 @@ def test_next_run_recovers_after_kills(published):
     kill_at(out, "rendering PDFs")
     leftovers = list(pub.runs_dir(out, QUARTER).glob(".tmp-*"))
     assert leftovers, "a killed render leaves a staging folder behind (it is private to the run)"
-    p = okr_report("run", "--workspace", str(MAVEN), "--quarter", QUARTER, "--out", str(out))
+    p = okr_report("run", "--workspace", str(WORKSPACE), "--quarter", QUARTER, "--out", str(out))
     assert p.returncode == 0, p.stderr
     assert not list(pub.runs_dir(out, QUARTER).glob(".tmp-*"))
     assert_complete(out / QUARTER)
