@@ -4,8 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_QUARTER ?= FY2017-18-Q4
 SIZE ?= 2k
-# test workers: one more than the cores, since tests spend part of their time waiting on servers and sockets
-TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+# test workers: one per core
+TEST_WORKERS ?= $(shell nproc)
 # Debian packages the product needs: Pango/HarfBuzz for WeasyPrint, a CJK font, poppler for PDF checks.
 DEB_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk poppler-utils
 

@@ -120,6 +120,8 @@ class Workspace:
         self.monkeypatch = monkeypatch
         self.state = {"deal": DEAL_AMOUNTS[0], "green_from": 0.7, "target": PLAN_TARGETS[0], "templates": 0}
         self.runner = CliRunner()
+        self.forced = False
+        monkeypatch.delenv("OKR_REPORT_TEMPLATES", raising=False)  # every sequence starts on the built-in ones
 
     def key(self, variant: str) -> tuple:
         return (*sorted(self.state.items()), variant)
@@ -221,7 +223,9 @@ class OnePublishedTruth(RuleBasedStateMachine):
 
     @rule()
     def forced(self) -> None:
-        self.run_final("--force")
+        # --force renders every card again by design: once per sequence, a plain full run after that
+        self.run_final(*(() if self.workspace.forced else ("--force",)))
+        self.workspace.forced = True
 
     @rule(args=st.sampled_from([("--as-of", AS_OF), ("--locale", "zh-CN"), ("--as-of", AS_OF, "--person", "P02"),
                                 ("--as-of", AS_OF, "--person", "P05"), ("--locale", "zh-CN", "--team", "East")]))
@@ -245,10 +249,11 @@ class OnePublishedTruth(RuleBasedStateMachine):
         OnePublishedTruth.steps += 1
         self.workspace.set_target(plan_target)
 
-    @rule(version=st.sampled_from([0, 1]))
+    @rule(version=st.sampled_from([1, 2]))
     def edit_templates(self, version: int) -> None:
+        # one template edit per sequence (each re-renders every card); later ones write the same edit again
         OnePublishedTruth.steps += 1
-        self.workspace.set_templates(version)
+        self.workspace.set_templates(self.workspace.state["templates"] or version)
 
 
 def test_published_final_quarter_is_always_a_fresh_full_run(tmp_path_factory, monkeypatch):
@@ -259,4 +264,4 @@ def test_published_final_quarter_is_always_a_fresh_full_run(tmp_path_factory, mo
         max_examples=3, stateful_step_count=26, deadline=None, derandomize=True, database=None,
         suppress_health_check=list(HealthCheck))
     OnePublishedTruth.TestCase().runTest()
-    assert OnePublishedTruth.steps >= 50
+    assert OnePublishedTruth.steps >= 50, OnePublishedTruth.steps
