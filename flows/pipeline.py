@@ -34,7 +34,7 @@ from transforms.config import Workspace
 from transforms.problems import InputError, Problem
 from transforms.report import QuarterResults, build_teams, compute_quarter
 from transforms.runplan import VariantAsk, outside_scope, reuse_plan
-from transforms.scorecards import build_scorecards, card_summaries, index_model, kr_table
+from transforms.scorecards import IndexHeader, build_scorecards, card_summaries, index_model, kr_table
 from transforms.validation import stage_workspace
 
 _OUTPUT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR)
@@ -172,10 +172,8 @@ def publish_stage(prep: PreparedRun, done: Computed,
         return RunOutcome(False, problems=[_unwritable(root, exc)])
     cards = [{**c, "run_id": clock.run_id} for c in done.cards]
     summaries = card_summaries(cards)
-    q = variant.quarter
-    index = index_model(summaries, variant.label, f"{q.start:%Y-%m-%d} – {q.last_day:%Y-%m-%d}",
-                        done.generated_at, clock.run_id, variant.locale, prep.ws.currency,
-                        next((c["owner_name"] for c in summaries if c["tier"] == "company"), prep.ws.company.name))
+    index = index_model(summaries, IndexHeader(variant.quarter, variant.label, done.generated_at, clock.run_id,
+                                               variant.locale, prep.ws.currency, prep.ws.company.name))
     published_hashes = prep.published_manifest.scorecards if prep.published_manifest else {}
     plan = reuse_plan(cards, render_digest(), published_hashes, force=prep.request.options.force)
     try:

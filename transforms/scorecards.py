@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from transforms import config as cfg
+from transforms.calendar import Quarter
 from transforms.naming import scorecard_path
 from transforms.report import QuarterResults, build_teams
 
@@ -218,7 +219,7 @@ def build_scorecards(
         "currency": ws.currency,
         "company_name": look.names[("company", ws.company.id)],
         "quarter_label": quarter.label,
-        "period_text": f"{quarter.start:%Y-%m-%d} – {quarter.last_day:%Y-%m-%d}",
+        "period_text": period_text(quarter),
         "as_of": (res.as_of or quarter.last_day).strftime("%Y-%m-%d"),
         "is_mid_quarter": res.elapsed is not None,
         "elapsed_pct": _pct(res.elapsed if res.elapsed is not None else 1.0),
@@ -381,14 +382,28 @@ def _value_warning(w: dict, locale: str) -> str:
             f"{w['parent_target']:,.0f} set here")
 
 
-def index_model(cards: list[dict], quarter_label: str, period_text: str, generated_at: str, run_id: str,
-                locale: str, currency: str, company_name: str) -> dict:
-    """The quarter's index page: every scorecard with its score."""
+@dataclass(frozen=True)
+class IndexHeader:
+    """What the index page says about its quarter: which version, for whom, in which language and currency."""
+
+    quarter: Quarter
+    quarter_label: str
+    generated_at: str
+    run_id: str
+    locale: str
+    currency: str
+    fallback_company_name: str
+
+
+def index_model(cards: list[dict], header: IndexHeader) -> dict:
+    """The quarter's index page: every scorecard with its score, the company named as on its own card."""
     order = {"company": 0, "team": 1, "person": 2}
     rows = sorted(cards, key=lambda c: (order[c["tier"]], c["team_name"] or "", c["owner_name"]))
+    company = next((c["owner_name"] for c in cards if c["tier"] == "company"), header.fallback_company_name)
     return {
-        "locale": locale, "currency": currency, "company_name": company_name, "quarter_label": quarter_label,
-        "period_text": period_text, "generated_at": generated_at, "run_id": run_id,
+        "locale": header.locale, "currency": header.currency, "company_name": company,
+        "quarter_label": header.quarter_label, "period_text": period_text(header.quarter),
+        "generated_at": header.generated_at, "run_id": header.run_id,
         "rows": [
             {"tier": c["tier"], "owner_id": c["owner_id"], "name": c["owner_name"], "team_name": c["team_name"],
              "score": c["score"], "status": c["status"], "html_href": c["path"] + ".html",
@@ -396,6 +411,11 @@ def index_model(cards: list[dict], quarter_label: str, period_text: str, generat
             for c in rows
         ],
     }
+
+
+def period_text(quarter: Quarter) -> str:
+    """``2018-01-01 – 2018-03-31``: the quarter's days as every page shows them."""
+    return f"{quarter.start:%Y-%m-%d} – {quarter.last_day:%Y-%m-%d}"
 
 
 CARD_SUMMARY_KEYS = ("tier", "owner_id", "owner_name", "team_name", "path", "score", "status")
@@ -406,26 +426,6 @@ def card_summaries(cards: list[dict]) -> list[dict]:
     return [{k: c[k] for k in CARD_SUMMARY_KEYS} for c in cards]
 
 
-def merge_scoped(previous: list[dict], current: list[dict], in_scope: set[tuple[str, str]]) -> list[dict]:
-    """A single-team run: cards in scope from this run, every other card as last published."""
-    kept = [c for c in previous if (c["tier"], c["owner_id"]) not in in_scope]
-    fresh = [c for c in current if (c["tier"], c["owner_id"]) in in_scope]
-    order = {"company": 0, "team": 1, "person": 2}
-    return sorted(kept + fresh, key=lambda c: (order[c["tier"]], c["owner_id"]))
-
-
-def merge_scoped_table(previous: pd.DataFrame, current: pd.DataFrame, in_scope: set[tuple[str, str]]) -> pd.DataFrame:
-    """KR rows of owners in scope from this run, the rest as last published."""
-    def scoped(df: pd.DataFrame) -> pd.Series:
-        keys = list(zip(df["tier"].astype(str), df["owner_id"].astype(str)))
-        return pd.Series([k in in_scope for k in keys], index=df.index)
-
-    merged = pd.concat([previous[~scoped(previous)], current[scoped(current)]], ignore_index=True)
-    order = merged["tier"].map({"company": 0, "team": 1, "person": 2})
-    return merged.assign(_o=order).sort_values(["_o", "owner_id"], kind="stable").drop(columns="_o") \
-        .reset_index(drop=True)
-
-
 def status_counts(owners: pd.DataFrame) -> dict[str, dict[str, int]]:
     """Statuses per tier, for the run summary."""
     out = {}
@@ -434,4 +434,5 @@ def status_counts(owners: pd.DataFrame) -> dict[str, dict[str, int]]:
     return out
 
 
-__all__ = ["build_scorecards", "index_model", "kr_table", "owner_names", "status_counts", "np"]
+__all__ = ["IndexHeader", "build_scorecards", "index_model", "kr_table", "owner_names", "period_text", "status_counts",
+           "np"]
