@@ -13,10 +13,11 @@ import pandas as pd
 
 from transforms import config as cfg
 from transforms.calendar import Quarter
+from transforms.contracts import table_contracts
 from transforms.key_results import compute_actuals
 from transforms.metrics import Engine, Org
 from transforms.plan import expand_plan
-from transforms.quality import data_end_note, kr_quality, partial_periods
+from transforms.quality import data_end_note, kept_rows_notes, kr_quality, merge_notes, partial_periods
 from transforms.rollup import alignment, kr_weight_shares, objective_scores, owner_scores, value_rollup
 from transforms.scoring import grade
 
@@ -78,7 +79,8 @@ def compute_quarter(
     bands = ws.status_bands
     elapsed = elapsed_share(quarter, as_of)
     as_of = as_of if elapsed is not None else None
-    engine = Engine(ws.metrics, tables, org, ws.fiscal_year_start_month)
+    contracts = table_contracts(ws)
+    engine = Engine(ws.metrics, tables, org, ws.fiscal_year_start_month, contracts)
     krs = expand_plan(tables["plan"], org, quarter)
     krs = compute_actuals(krs, engine, tables.get("checkins"), quarter, as_of)
     person_team = org.person_team().dropna().astype(str).to_dict()
@@ -99,7 +101,9 @@ def compute_quarter(
         alignment=links,
         value_warnings=warnings,
         kr_notes=kr_quality(tables["plan"], ws.metrics, locale or ws.locale),
-        metric_notes=partial_periods(tables, ws.metrics, sorted(krs["metric"].unique()), quarter,
-                                     ws.fiscal_year_start_month, locale or ws.locale),
+        metric_notes=merge_notes(
+            partial_periods(tables, ws.metrics, sorted(krs["metric"].unique()), quarter, ws.fiscal_year_start_month,
+                            locale or ws.locale),
+            kept_rows_notes(tables, ws.metrics, sorted(krs["metric"].unique()), locale or ws.locale)),
         notes=data_end_note(tables, quarter, as_of, locale or ws.locale),
     )
