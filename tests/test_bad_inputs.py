@@ -203,8 +203,8 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
       "(indent with spaces, not tabs)"]),
     ("unknown metric kind", config("    kind: sum\n", "    kind: summ\n"),
      ["okr.yaml, line 88: key 'metrics.won_revenue.kind': value 'summ': unknown metric kind: expected one of "
-      "count, distinct, sum, mean, duration_mean, percentile, ratio, sla_share, rate, growth, coverage, conversion, snapshot, "
-      "headcount, manual, milestone; did you mean 'sum'?"]),
+      "count, distinct, sum, mean, duration_mean, percentile, ratio, sla_share, rate, growth, coverage, "
+      "conversion, snapshot, headcount, manual, milestone; did you mean 'sum'?"]),
     ("value out of range in config", config("fiscal_year_start_month: 1", "fiscal_year_start_month: 13"),
      ["okr.yaml, line 5: key 'fiscal_year_start_month': value 13: expected less than or equal to 12"]),
     ("config maps an unknown canonical column", config("      amount: Amount", "      amout: Amount"),
