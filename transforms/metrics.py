@@ -18,7 +18,8 @@ import pandas as pd
 
 from transforms import config as cfg
 from transforms.calendar import Period, Quarter, parse_quarter
-from transforms.contracts import PRESETS, Contract, PathError, resolve_path
+from transforms.contracts import MEMBERSHIPS, PRESETS, Contract, PathError, resolve_path
+from transforms.tables import membership_at
 
 TIERS = ("person", "team", "company")
 PERSON_KEY, TEAM_KEY = "_person_key", "_team_key"
@@ -189,6 +190,9 @@ class Engine:
             extra[PERSON_KEY], owners["person"] = _codes(df[person_col])
         if team_col is not None:
             extra[TEAM_KEY], owners["team"] = _codes(df[team_col])
+        elif person_col is not None and self._dated_teams(name) is not None:
+            extra[TEAM_KEY], owners["team"] = _codes(membership_at(self.tables[MEMBERSHIPS], df[person_col],
+                                                                   df[self._dated_teams(name)]))
         elif person_col is not None:
             person, ids = extra[PERSON_KEY], owners["person"]
             team_of, owners["team"] = _codes(pd.Series(ids, dtype=object).map(self.org.person_team()))
@@ -197,6 +201,15 @@ class Engine:
         self._prepared[name] = df
         self._owner_ids[name] = owners
         return df
+
+    def _dated_teams(self, name: str) -> str | None:
+        """The time column that decides a row's team when people move between teams (dated memberships and a
+        declared ``time`` column); None: a row counts for its person's team."""
+        c = self.contracts.get(name)
+        m = self.tables.get(MEMBERSHIPS)
+        if c is None or c.time is None or m is None or m.empty or c.time not in self.tables[name].columns:
+            return None
+        return c.time
 
     def _owner_columns(self, name: str, df: pd.DataFrame) -> tuple[str | None, str | None]:
         """The columns naming a row's person and team, as the table's contract declares them."""

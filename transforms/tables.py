@@ -144,3 +144,36 @@ def derived_teams(tables: Mapping[str, pd.DataFrame], contracts: Mapping[str, Co
            if found else pd.Series([], dtype=object))
     return pd.DataFrame({"team_id": ids.to_numpy(), "team_name": ids.to_numpy(), "team_name_en": ids.to_numpy(),
                          "lead_id": np.nan})
+
+
+def membership_at(memberships: pd.DataFrame, person_ids: pd.Series, times: pd.Series) -> pd.Series:
+    """The team each (person, time) pair belonged to: the membership that started on or before the time and had
+    not ended (``ended_at`` is the last day in the team). NaN where no membership covers it."""
+    out = pd.Series(np.nan, index=person_ids.index, dtype=object)
+    ok = person_ids.notna() & times.notna()
+    if memberships.empty or not ok.any():
+        return out
+    asks = pd.DataFrame({"person_id": person_ids[ok].astype(str).to_numpy(),
+                         "at": times[ok].to_numpy().astype("datetime64[ns]"),
+                         "pos": np.flatnonzero(ok.to_numpy())}).sort_values("at", kind="stable")
+    spans = memberships.dropna(subset=["person_id", "started_at"]).assign(
+        person_id=lambda m: m["person_id"].astype(str), started_at=lambda m: m["started_at"].astype("datetime64[ns]"),
+        ended_at=lambda m: m["ended_at"].astype("datetime64[ns]")).sort_values("started_at", kind="stable")
+    found = pd.merge_asof(asks, spans[["person_id", "team_id", "started_at", "ended_at"]], left_on="at",
+                          right_on="started_at", by="person_id", direction="backward")
+    ended = found["ended_at"]
+    live = found["team_id"].notna() & (ended.isna() | (found["at"] < ended.dt.normalize() + pd.Timedelta(days=1)))
+    values = out.to_numpy(copy=True)
+    values[found.loc[live, "pos"].to_numpy()] = found.loc[live, "team_id"].astype(str).to_numpy()
+    return pd.Series(values, index=person_ids.index, dtype=object)
+
+
+def overlapping_memberships(memberships: pd.DataFrame) -> list[tuple[int, int]]:
+    """(row, earlier row) where a person's membership starts before their previous one ended."""
+    m = memberships.dropna(subset=["person_id", "started_at"]).sort_values(["person_id", "started_at"],
+                                                                           kind="stable")
+    prev_end = m.groupby("person_id")["ended_at"].shift()
+    prev_row = pd.Series(m.index, index=m.index).groupby(m["person_id"]).shift()
+    has_prev = prev_row.notna()
+    clash = has_prev & (prev_end.isna() | (m["started_at"] <= prev_end))
+    return [(int(r), int(prev_row[r])) for r in m.index[clash.to_numpy()]]

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pandas as pd
 
 from transforms import config as cfg
-from transforms.contracts import PRESETS, Contract, PathError, resolve_path, table_contracts
+from transforms.contracts import MEMBERSHIPS, PRESETS, Contract, PathError, resolve_path, table_contracts
 from transforms.keys import duplicated_rows
 from transforms.plan import objective_weight_problems
 from transforms.problems import Problem, cap, config_problem
@@ -29,6 +29,7 @@ from transforms.tables import (
     derived_people,
     derived_teams,
     keep_rows,
+    overlapping_memberships,
     owned_tables,
     place,
     relocate,
@@ -630,6 +631,8 @@ def _directory(tables: dict[str, pd.DataFrame], contracts: Mapping[str, Contract
         tables["teams"] = derived_teams(tables, contracts)
         usable.add("teams")
     teams = tables["teams"] if "teams" in usable else None
+    if MEMBERSHIPS in usable:
+        problems += _membership_problems(tables[MEMBERSHIPS], parts[MEMBERSHIPS])
     if "people" in usable and "people" in parts:
         first = parts["people"][0]
         problems += relocate(check_people(tables["people"], teams, first.source.path, first.source.sheet,
@@ -651,6 +654,21 @@ def _directory(tables: dict[str, pd.DataFrame], contracts: Mapping[str, Contract
                              parts["plan"])
         problems += check_metrics(ws, set(tables["plan"]["metric"].dropna().astype(str)))
     return problems
+
+
+def _membership_problems(memberships: pd.DataFrame, parts: list[Part]) -> list[Problem]:
+    """A person is in one team at a time: a membership may not start before the previous one ended."""
+    first, where = parts[0], place(parts)
+    labels = first.labels if len(parts) == 1 else {}
+    out = []
+    for row, earlier in overlapping_memberships(memberships):
+        ended = memberships.at[earlier, "ended_at"]
+        until = "has no end date" if pd.isna(ended) else f"ends on {ended:%Y-%m-%d}"
+        out.append(Problem(first.source.path, f"expected a start after the person's previous membership, which "
+                                              f"{until} ({where(earlier)}): a person is in one team at a time",
+                           sheet=first.source.sheet, row=row, column=labels.get("started_at", "started_at"),
+                           value=f"{memberships.at[row, 'started_at']:%Y-%m-%d}", code="membership"))
+    return relocate(out, parts)
 
 
 def spoilt_owners(usable: set[str], tables: Mapping[str, pd.DataFrame], contracts: Mapping[str, Contract]) -> bool:
