@@ -520,8 +520,9 @@ def test_overlapping_memberships_are_refused(tmp_path):
 # == declarations that are wrong say where ====================================================================
 
 def _bad(tmp_path: Path, support: Path, old: str, new: str) -> list[str]:
-    from flows.cli import app
     from typer.testing import CliRunner
+
+    from flows.cli import app
 
     ws = tmp_path / "ws"
     (ws / "exports").mkdir(parents=True)
@@ -576,8 +577,9 @@ def test_bad_declarations_name_the_key_and_line(tmp_path, support, old, new, exp
 
 
 def test_the_support_workspace_validates(support):
-    from flows.cli import app
     from typer.testing import CliRunner
+
+    from flows.cli import app
 
     result = CliRunner().invoke(app, ["validate", "--workspace", str(support)])
     assert result.exit_code == 0, result.output
