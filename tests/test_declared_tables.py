@@ -9,7 +9,6 @@ each KR's definition as written in the test, importing nothing from ``transforms
 
 from __future__ import annotations
 
-import gzip
 import textwrap
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -55,115 +54,15 @@ def _assert_same(got: dict, expected: dict) -> None:
 
 # == an IT incident event log ==================================================================================
 
-SUPPORT_YAML = """\
-company: {id: helpdesk, name: Helpdesk Inc}
-fiscal_year_start_month: 1
-timezone: UTC
-locale: en
-tables:
-  tickets:
-    columns:
-      ticket_id: {type: str, nullable: false}
-      state: {type: str, allowed: [New, In Progress, Resolved, Closed]}
-      priority: str
-      opened_at: datetime
-      updated_at: datetime
-      resolved_at: {type: datetime, required: false}
-      reopen_count: {type: int, min: 0}
-      made_sla: bool
-      assignment_group: str
-      assignee: str
-    key: [ticket_id]
-    time: opened_at
-    person: assignee
-    team: assignment_group
-    keep: {latest_by: updated_at}
-sources:
-  tickets:
-    path: exports/incidents.csv.gz
-    missing: ["?"]
-    dayfirst: true
-    columns:
-      ticket_id: number
-      state: incident_state
-      updated_at: sys_updated_at
-      assignee: assigned_to
-  plan: {path: plan.csv}
-metrics:
-  tickets_opened: {kind: count, table: tickets, unit: count}
-  tickets_resolved: {kind: count, table: tickets, time: resolved_at, where: {state: [Resolved, Closed]}, unit: count}
-  critical_opened: {kind: count, table: tickets, where: {priority: 1 - Critical}, unit: count}
-  resolved_in_sla:
-    {kind: count, table: tickets, time: resolved_at, where: {state: [Resolved, Closed], made_sla: true}, unit: count}
-  sla_share: {kind: ratio, numerator: resolved_in_sla, denominator: tickets_resolved, unit: percent}
-  median_hours_to_resolve:
-    {kind: percentile, p: 50, table: tickets, time: resolved_at, start: opened_at, end: resolved_at,
-     where: {state: [Resolved, Closed]}, unit: hours}
-  p90_hours_to_resolve:
-    {kind: percentile, p: 90, table: tickets, time: resolved_at, start: opened_at, end: resolved_at,
-     where: {state: [Resolved, Closed]}, unit: hours}
-  reopened: {kind: count, table: tickets, time: resolved_at, where: {reopen_count: {ge: 1}}, unit: count}
-"""
-
-SUPPORT_PLAN = """\
-tier,owner_id,objective_id,objective_title_en,kr_id,kr_title_en,metric,direction,baseline,target
-company,helpdesk,O1,Resolve incidents fast,K1,Median resolution under 24 h,median_hours_to_resolve,decrease,48,24
-company,helpdesk,O1,Resolve incidents fast,K2,95% resolved within SLA,sla_share,increase,0.8,0.95
-company,helpdesk,O1,Resolve incidents fast,K7,At most 10 critical incidents,critical_opened,at_most,,10
-team,*,O2,Every group keeps pace,K3,Resolve 50 incidents,tickets_resolved,increase,,50
-team,*,O2,Every group keeps pace,K4,P90 resolution under 72 h,p90_hours_to_resolve,decrease,100,72
-person,*,O3,Own my queue,K5,Resolve 20 incidents,tickets_resolved,increase,,20
-person,*,O3,Own my queue,K6,At most 2 reopened,reopened,decrease,5,2
-team,*,O2,Every group keeps pace,K8,Open incidents counted,tickets_opened,increase,,40
-"""
-
-GROUPS = ["Service Desk", "Network", "Database"]
-AGENTS = ["Agent 01", "Agent 02", "Agent 03", "Agent 04", "Agent 05", "Agent 06"]
-
-
-def _ticket_rows(rng: np.random.Generator, n_tickets: int = 180) -> list[dict[str, str]]:
-    """Every event row of every ticket, as the helpdesk writes them: several updates per ticket."""
-    rows = []
-    for i in range(n_tickets):
-        opened = datetime(2023, 12, 1) + timedelta(hours=int(rng.integers(0, 24 * 120)))
-        group = GROUPS[int(rng.integers(0, 3))]
-        agent = "?" if rng.random() < 0.08 else AGENTS[int(rng.integers(0, 6))]
-        priority = ["1 - Critical", "2 - High", "3 - Moderate", "4 - Low"][int(rng.integers(0, 4))]
-        resolve_h = float(rng.gamma(2.0, 20.0))
-        states = ["New", "In Progress"] + (["Resolved"] if rng.random() < 0.8 else [])
-        if states[-1] == "Resolved" and rng.random() < 0.5:
-            states.append("Closed")
-        t = opened
-        for k, state in enumerate(states):
-            t = opened if k == 0 else t + timedelta(minutes=int(rng.integers(5, 600)))
-            done = state in ("Resolved", "Closed")
-            resolved = opened + timedelta(hours=resolve_h) if done else None
-            if done:
-                t = max(t, resolved)
-            reopen = "?" if rng.random() < 0.1 else str(int(rng.integers(0, 3)) if done else 0)
-            rows.append({
-                "number": f"INC{i:05d}", "incident_state": state, "priority": priority,
-                "opened_at": f"{opened.day}/{opened.month}/{opened.year} {opened:%H:%M}",
-                "sys_updated_at": f"{t.day}/{t.month}/{t.year} {t:%H:%M}",
-                "resolved_at": "?" if resolved is None else f"{resolved.day}/{resolved.month}/{resolved.year} "
-                                                            f"{resolved:%H:%M}",
-                "reopen_count": reopen, "made_sla": "?" if not done else ("true" if resolve_h < 40 else "false"),
-                "assignment_group": group, "assigned_to": agent,
-            })
-    order = rng.permutation(len(rows))  # exports are not sorted by ticket
-    return [rows[i] for i in order]
+HELPDESK = Path(__file__).resolve().parents[1] / "data" / "examples" / "helpdesk"
+SUPPORT_YAML = (HELPDESK / "okr.yaml").read_text(encoding="utf-8")
+SUPPORT_PLAN = (HELPDESK / "plan.csv").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
-def support(tmp_path_factory) -> Path:
-    ws = tmp_path_factory.mktemp("support")
-    (ws / "exports").mkdir()
-    rows = _ticket_rows(np.random.default_rng(7))
-    text = ",".join(rows[0]) + "\n" + "".join(",".join(r.values()) + "\n" for r in rows)
-    (ws / "exports" / "incidents.csv.gz").write_bytes(gzip.compress(text.encode("utf-8")))
-    (ws / "okr.yaml").write_text(SUPPORT_YAML, encoding="utf-8")
-    (ws / "plan.csv").write_text(SUPPORT_PLAN, encoding="utf-8")
-    return ws
+def support() -> Path:
+    """The helpdesk example workspace, as committed (an event log written by its generate.py)."""
+    return HELPDESK
 
 
 @pytest.fixture(scope="module")
@@ -538,35 +437,35 @@ def _bad(tmp_path: Path, support: Path, old: str, new: str) -> list[str]:
 
 BAD_DECLARATIONS = [
     ("key names no column", "    key: [ticket_id]", "    key: [number]",
-     ["okr.yaml, line 18: key 'tables.tickets.key': value 'number': expected a column of the tickets table "
+     ["okr.yaml, line 20: key 'tables.tickets.key': value 'number': expected a column of the tickets table "
       "(ticket_id, state, priority, opened_at, updated_at, resolved_at, reopen_count, made_sla, assignment_group, "
       "assignee)"]),
     ("unknown column type", "      priority: str", "      priority: txt",
-     ["okr.yaml, line 10: key 'tables.tickets.columns.priority.type': value 'txt': expected 'str', 'int', "
+     ["okr.yaml, line 12: key 'tables.tickets.columns.priority.type': value 'txt': expected 'str', 'int', "
       "'float', 'datetime' or 'bool'"]),
     ("keep orders by no column", "keep: {latest_by: updated_at}", "keep: {latest_by: updated}",
-     ["okr.yaml, line 22: key 'tables.tickets.keep': value 'updated': expected a column of the tickets table "
+     ["okr.yaml, line 24: key 'tables.tickets.keep': value 'updated': expected a column of the tickets table "
       "(ticket_id, state, priority, opened_at, updated_at, resolved_at, reopen_count, made_sla, assignment_group, "
       "assignee); did you mean 'updated_at'?"]),
     ("keep without its rule", "keep: {latest_by: updated_at}", "keep: {}",
-     ["okr.yaml, line 22: key 'tables.tickets.keep': expected exactly one of latest_by or first_by (the column "
+     ["okr.yaml, line 24: key 'tables.tickets.keep': expected exactly one of latest_by or first_by (the column "
       "that orders a key's rows)"]),
     ("time is not a datetime", "    time: opened_at", "    time: priority",
-     ["okr.yaml, line 19: key 'tables.tickets.time': value 'priority': expected a column of type datetime"]),
-    ("a link to no table", "    team: assignment_group\n", "    team: assignment_group\n    links: {assignee: agents}\n",
-     ["okr.yaml, line 22: key 'tables.tickets.links.assignee': value 'agents': expected a table name; did "
+     ["okr.yaml, line 21: key 'tables.tickets.time': value 'priority': expected a column of type datetime"]),
+    ("a link to no table", "    team: assignment_group", "    team: assignment_group\n    links: {assignee: agents}",
+     ["okr.yaml, line 24: key 'tables.tickets.links.assignee': value 'agents': expected a table name; did "
       "you mean 'events'?"]),
     ("a look-up through no link", "where: {priority: 1 - Critical}", "where: {groups.name: x}",
      ["okr.yaml: key 'metrics.critical_opened.where': value 'groups.name': expected a column of the tickets "
       "table, or a look-up through one of its links (<link column or linked table>.<column>); 'groups' is not a "
       "link (its links are: none)"]),
-    ("source maps an undeclared column", "      assignee: assigned_to", "      assignee: assigned_to\n      group: x",
-     ["okr.yaml, line 33: key 'sources.tickets.columns.group': unknown column of the tickets table: expected one "
+    ("source maps an undeclared column", "      assignee: assigned_to\n", "      assignee: assigned_to\n      group: x\n",
+     ["okr.yaml, line 35: key 'sources.tickets.columns.group': unknown column of the tickets table: expected one "
       "of ticket_id, state, priority, opened_at, updated_at, resolved_at, reopen_count, made_sla, "
       "assignment_group, assignee (declare a new column under tables.tickets.columns)"]),
     ("percentile of nothing", "p: 90, table: tickets, time: resolved_at, start: opened_at, end: resolved_at",
      "p: 90, table: tickets, time: resolved_at",
-     ["okr.yaml, line 44: key 'metrics.p90_hours_to_resolve': expected either 'column' or both 'start' and 'end' "
+     ["okr.yaml, line 52: key 'metrics.p90_hours_to_resolve': expected either 'column' or both 'start' and 'end' "
       "(a duration)"]),
 ]
 
