@@ -459,7 +459,8 @@ BAD_DECLARATIONS = [
      ["okr.yaml: key 'metrics.critical_opened.where': value 'groups.name': expected a column of the tickets "
       "table, or a look-up through one of its links (<link column or linked table>.<column>); 'groups' is not a "
       "link (its links are: none)"]),
-    ("source maps an undeclared column", "      assignee: assigned_to\n", "      assignee: assigned_to\n      group: x\n",
+    ("source maps an undeclared column", "      assignee: assigned_to\n",
+     "      assignee: assigned_to\n      group: x\n",
      ["okr.yaml, line 35: key 'sources.tickets.columns.group': unknown column of the tickets table: expected one "
       "of ticket_id, state, priority, opened_at, updated_at, resolved_at, reopen_count, made_sla, "
       "assignment_group, assignee (declare a new column under tables.tickets.columns)"]),
