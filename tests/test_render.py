@@ -485,9 +485,14 @@ OBJECTIVE_KEYS = set(
 )
 KR_KEYS = set(
     "kr_id title source metric unit direction baseline target actual attainment score score_bar_pct"
-    " status expected_score weight weight_share trend lineage note".split()
+    " status expected_score weight weight_share trend lineage note covered".split()
 )
 INDEX_ROW_KEYS = set("tier owner_id name team_name score status html_href pdf_href".split())
+
+
+def test_a_coverage_shows_its_two_counts_beside_its_share():
+    html = render_html(load("team_en"))
+    assert html.count('<div class="covered">11 of 27</div>') == 1
 
 
 def test_samples_follow_the_view_model_contract():
