@@ -24,6 +24,8 @@ from transforms.inference import (
     Link,
     classify,
     declared_names,
+    guess_links,
+    guess_table,
     markers,
     snake_name,
 )
@@ -194,6 +196,23 @@ def test_missing_markers_only_where_the_other_values_are_typed():
     assert markers(["1", "?", "2.5", "n/a"]) == ("?", "n/a")
     assert markers(["open", "-", "closed"]) == ()
     assert markers(["?"]) == ()
+
+
+def test_a_key_of_an_id_and_a_month_and_links_to_the_table_named_like_the_column():
+    text = lambda d: pd.DataFrame(d, dtype=object)  # noqa: E731
+    sales = text({"partner_id": ["D1", "D1", "D2", "D2"], "month": ["2024-01-01", "2024-02-01"] * 2,
+                  "sales": ["10", "20", "30", "40"]})
+    changes = text({"partner_id": ["D1", "D1", "D2"], "updated_at": ["2024-01-03", "2024-02-09", "2024-01-05"]})
+    partners = text({"partner_id": ["D1", "D2", "D3"], "name": ["North", "South", "East"]})
+    frames = {"partner_sales": sales, "partner_changes": changes, "partners": partners}
+    guesses = [guess_table(name, frame) for name, frame in frames.items()]
+    assert (guesses[0].key, guesses[0].key_note) == (("partner_id", "month"),
+                                                     "4 rows, partner_id + month unique together: key")
+    assert (guesses[1].key, guesses[1].keep) == (("partner_id",), Keep("updated_at"))
+    linked = guess_links(guesses, frames)
+    # both other tables have partner_id as their key: the one named like the column wins; a table's own
+    # single key is never a link
+    assert [g.links for g in linked] == [(Link("partner_id", "partners", 1.0),), (), ()]
 
 
 def test_yaml_scalars_read_back_as_written():

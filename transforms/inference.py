@@ -334,10 +334,10 @@ def _without_allowed(table: TableGuess, names: set[str | None]) -> TableGuess:
 
 
 def _key_order(table: TableGuess) -> list[ColumnGuess]:
-    """Columns that may be keys, id-named ones first: dates, numbers with decimals and flags never are."""
-    usable = [c for c in table.columns if c.type in (ColumnType.STR, ColumnType.INT) and c.empty == 0
-              and c.filled > 0]
-    return sorted(usable, key=lambda c: (not _is_id_name(c.name, c.header), c.type is ColumnType.INT, c.position))
+    """Columns that may be keys, id-named ones first: text only, as id-named digits are (a count or an amount
+    that happens to be unique in the export is no key)."""
+    usable = [c for c in table.columns if c.type is ColumnType.STR and c.empty == 0 and c.filled > 0]
+    return sorted(usable, key=lambda c: (not _is_id_name(c.name, c.header), c.position))
 
 
 def _with_key(table: TableGuess, frame: pd.DataFrame) -> TableGuess:
@@ -352,8 +352,10 @@ def _with_key(table: TableGuess, frame: pd.DataFrame) -> TableGuess:
     for c in candidates:
         if c.unique:
             return replace(table, key=(c.name,), entities=table.rows, key_note=f"{rows}, {c.name} unique: key")
-    for a, b in _pairs(candidates[:16]):
-        if not frame.duplicated(subset=[a.name, b.name]).any():
+    # a pair may hold a date (one row per distributor and month), never two
+    dates = [c for c in table.columns if c.type is ColumnType.DATETIME and c.empty == 0]
+    for a, b in _pairs(candidates[:12] + dates[:4]):
+        if a.type is not ColumnType.DATETIME and not frame.duplicated(subset=[a.name, b.name]).any():
             return replace(table, key=(a.name, b.name), entities=table.rows,
                            key_note=f"{rows}, {a.name} + {b.name} unique together: key")
     return replace(table, key_note=f"{rows}; no column or pair of columns is unique and never empty: no key")
@@ -452,14 +454,17 @@ def _with_owner(table: TableGuess) -> TableGuess:
     person = _owner_column(table, PERSON_WORDS, PERSON_ZH, skip)
     out = table
     if person is not None:
-        out = replace(out, person=person.name, person_note=f"named like an owner, {person.distinct:,} distinct "
-                                                           f"values: person column")
+        out = replace(out, person=person.name,
+                      person_note=f"named like an owner, {_distinct(person)}: person column")
     # a team owns rows of facts (a reference list's region column says where, not who)
     team = _owner_column(table, TEAM_WORDS, TEAM_ZH, skip | {out.person}) if out.person or out.time else None
     if team is not None:
-        out = replace(out, team=team.name, team_note=f"named like a team, {team.distinct:,} distinct values: "
-                                                      "team column")
+        out = replace(out, team=team.name, team_note=f"named like a team, {_distinct(team)}: team column")
     return out
+
+
+def _distinct(c: ColumnGuess) -> str:
+    return f"{c.distinct:,} distinct value{'' if c.distinct == 1 else 's'}"
 
 
 def _with_dates(table: TableGuess) -> TableGuess:
@@ -518,6 +523,7 @@ def _names_match(column: str, key: str, table: str) -> bool:
 def guess_links(tables: Sequence[TableGuess], frames: dict[str, pd.DataFrame]) -> list[TableGuess]:
     """Columns whose values are (mostly) keys of another table under a similar name: look-ups through them."""
     keys = {t.name: (t.key[0], set(frames[t.name][t.key[0]].dropna())) for t in tables if len(t.key) == 1}
+    logs = {t.name for t in tables if t.keep is not None}
     out = []
     for t in tables:
         links = []
@@ -532,7 +538,10 @@ def guess_links(tables: Sequence[TableGuess], frames: dict[str, pd.DataFrame]) -
                      and not (other == "people" and c.name == t.person)]
             found = [link for link in found if link.share >= LINK_SHARE]
             if found:
-                links.append(max(found, key=lambda link: link.share))
+                # a tie goes to the table named like the column (lead_id: leads), then to one that is no event log
+                links.append(max(found, key=lambda link: (link.share, _stem(c.name) in (link.table,
+                                                                                        _singular(link.table)),
+                                                          link.table not in logs)))
         out.append(_linked(t, tuple(links)))
     return out
 
