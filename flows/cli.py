@@ -291,8 +291,8 @@ def validate(
         report_problems(problems, str(workspace))
         raise typer.Exit(EXIT_INPUT) from None
     report_warnings([p for p in problems if p.severity != "error"])
-    rows = sum(len(t) for t in tables.values())
-    console.out.print(f"{workspace}: OK - {len(tables)} sources, {rows:,} rows, {len(ws.metrics)} metrics, "
+    rows = sum(len(frame) for frame in raw.values())  # as read: an event log's earlier rows count too
+    console.out.print(f"{workspace}: OK - {len(ws.sources)} sources, {rows:,} rows, {len(ws.metrics)} metrics, "
                       f"{len(tables['plan'])} plan rows", markup=False)
 
 

@@ -1,5 +1,9 @@
 """Reading exports (CSV / XLSX) as configured; each raw frame is indexed by the row the user sees.
 
+What a file holds decides how it is read, not its name: a gzip-compressed export or a zip archive holding one
+export is unpacked in memory and read like the file inside, and a workbook saved under a .csv name is read as
+a workbook (unless ``format:`` says otherwise). Row numbers are those of the unpacked file.
+
 A file that cannot be read at all raises ``InputError``. Defects that spoil only some rows or columns (a row
 with too few values, merged header cells) are reported in ``frame.attrs["read_problems"]`` and the rest of
 the file is still read, so one run reports everything. Spreadsheet cells holding a formula with no saved
@@ -9,11 +13,14 @@ result are listed in ``frame.attrs["formula_cells"]`` ({(row, column): formula})
 from __future__ import annotations
 
 import csv
+import dataclasses
+import gzip
 import hashlib
 import io
 import itertools
 import re
 import zipfile
+import zlib
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -27,6 +34,17 @@ GUESSES = (("gb18030", "GB18030 (Chinese Windows or Excel)"), ("cp1252", "Window
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _ENCRYPTED = "EncryptionInfo".encode("utf-16-le")
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_GZIP = b"\x1f\x8b"
+_ZIP = (b"PK\x03\x04", b"PK\x05\x06")
+"""How a zip file starts: with its first entry, or (an empty archive) with the end-of-archive record."""
+_WORKBOOK_PARTS = frozenset({"[Content_Types].xml", "xl/workbook.xml"})
+"""The parts every .xlsx has: what tells a workbook from a zip archive holding an export."""
+_XLSX_NAMES = (".xlsx", ".xlsm")
+SHOW_MEMBERS = 5
+"""Member names listed in the message about a zip that does not hold exactly one export."""
+
+Book = Path | bytes
+"""A workbook as a file on disk, or as the bytes of one unpacked from an archive (nothing is written to disk)."""
 
 
 def file_sha256(path: Path) -> str:
@@ -38,15 +56,127 @@ def file_sha256(path: Path) -> str:
 
 
 def read_source(source: Source, workspace: Path) -> pd.DataFrame:
-    """Read one export as text-ish cells; raise InputError naming the file on anything unreadable."""
+    """Read one export as text-ish cells; raise InputError naming the file on anything unreadable.
+
+    The first bytes decide: gzip data is decompressed, a zip that is not a workbook is unpacked (one member),
+    a workbook is read as one whatever its name; anything else is read as the name or ``format:`` says.
+    """
     path = (workspace / source.path).resolve()
     shown = source.path
     if not path.is_file():
         what = "a folder" if path.is_dir() else "nothing"
         raise InputError([Problem(shown, f"file not found: expected the export here, found {what} at {path}")])
-    if source.resolved_format == "xlsx":
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if head.startswith(_GZIP):
+        return _read_unpacked(_gunzip(path, shown), _inner_name(source.path), source, shown)
+    workbook = head.startswith(_ZIP) and _is_workbook(path)
+    if head.startswith(_ZIP) and not workbook and not _named_xlsx(source.path):
+        return _read_member(*_unzip(path, shown), source, shown)
+    if _kind(head, workbook, source.path, source, shown) == "xlsx":
         return _read_xlsx(path, source, shown)
     return _read_csv(path, source, shown)
+
+
+# -- compressed exports -------------------------------------------------------------------------------------
+
+def _named_xlsx(name: str) -> bool:
+    return name.lower().endswith(_XLSX_NAMES)
+
+
+def _inner_name(name: str) -> str:
+    """The name of the file inside a gzip file ('deals.csv.gz' holds 'deals.csv'): the fallback for its kind."""
+    return name[:-3] if name.lower().endswith(".gz") else name
+
+
+def _is_workbook(book: Book) -> bool:
+    """Whether a zip is an .xlsx workbook (by its parts); False for a damaged zip, which the caller explains."""
+    try:
+        with zipfile.ZipFile(_stream(book)) as zf:
+            return _WORKBOOK_PARTS <= set(zf.namelist())
+    except (zipfile.BadZipFile, OSError, EOFError):
+        return False
+
+
+def _kind(head: bytes, workbook: bool, name: str, source: Source, shown: str) -> str:
+    """csv or xlsx: an explicit ``format:`` wins, then what the file holds, then its name.
+
+    A workbook under ``format: csv`` is refused with a clear message: read as text it would only produce
+    an encoding complaint that sends the user the wrong way.
+    """
+    excel = workbook or head.startswith(_OLE2)
+    if source.format == "csv" and excel:
+        raise InputError([Problem(shown, "expected CSV text, as 'format: csv' says for this source in okr.yaml, "
+                                         "found an Excel workbook: remove 'format: csv' to read it as a workbook "
+                                         "or export the data as CSV")])
+    if source.format:
+        return source.format
+    return "xlsx" if excel or _named_xlsx(name) else "csv"
+
+
+def _gunzip(path: Path, shown: str) -> bytes:
+    """The decompressed bytes of a gzip file; damaged data is reported as such, never as an encoding problem."""
+    try:
+        with gzip.open(path, "rb") as fh:
+            return fh.read()
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError([Problem(shown, f"expected gzip-compressed data: the file starts like gzip but cannot be "
+                                         f"decompressed ({_first_line(exc)}); was it cut off while copying? "
+                                         "compress the export again")]) from None
+
+
+def _unzip(path: Path, shown: str) -> tuple[str, bytes]:
+    """The name and bytes of the one export in a zip archive (folders and macOS metadata do not count)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            members = [i for i in zf.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")]
+            if len(members) != 1:
+                raise InputError([_member_count_problem([i.filename for i in members], shown)])
+            member = members[0]
+            if member.flag_bits & 0x1:
+                raise InputError([Problem(shown, f"the zip member {member.filename!r} is password-protected: "
+                                                 "expected a .zip without a password")])
+            return member.filename, zf.read(member)
+    except NotImplementedError as exc:
+        raise InputError([Problem(shown, f"the zip archive uses a compression method that cannot be read "
+                                         f"({_first_line(exc)}): expected a .zip made with the usual (deflate) "
+                                         "compression")]) from None
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+        raise InputError([Problem(shown, f"the file starts like a zip archive but is damaged ({_first_line(exc)}): "
+                                         "expected a complete .zip (was it cut off while copying?) or .xlsx "
+                                         "workbook")]) from None
+
+
+def _member_count_problem(names: list[str], shown: str) -> Problem:
+    if not names:
+        found = "found an empty archive"
+    else:
+        listed = ", ".join(repr(n) for n in names[:SHOW_MEMBERS])
+        more = f" and {len(names) - SHOW_MEMBERS} more" if len(names) > SHOW_MEMBERS else ""
+        found = f"found {len(names)}: {listed}{more}"
+    return Problem(shown, f"expected a .zip with one member (the export), {found}; put one export per zip "
+                          "and point each source at its own file")
+
+
+def _read_member(member: str, data: bytes, source: Source, shown: str) -> pd.DataFrame:
+    """The export inside a zip archive; a file-level problem says which member it is about."""
+    try:
+        return _read_unpacked(data, member, source, shown)
+    except InputError as exc:
+        raise InputError([dataclasses.replace(p, expected=f"{p.expected} (in {member!r} inside the zip)")
+                          for p in exc.problems]) from None
+
+
+def _read_unpacked(data: bytes, name: str, source: Source, shown: str) -> pd.DataFrame:
+    """Read unpacked bytes as CSV or workbook; a second layer of packing is refused, not read as text."""
+    workbook = data.startswith(_ZIP) and _is_workbook(data)
+    zipped = data.startswith(_ZIP) and not workbook and not _named_xlsx(name)
+    if data.startswith(_GZIP) or zipped or data[257:262] == b"ustar":
+        raise InputError([Problem(shown, "expected CSV text or an .xlsx workbook once unpacked, found another "
+                                         "archive inside: compress the export itself, once")])
+    if _kind(data[:8], workbook, name, source, shown) == "xlsx":
+        return _read_xlsx(data, source, shown)
+    return _read_csv_bytes(data, source, shown)
 
 
 # -- CSV ----------------------------------------------------------------------------------------------------
@@ -57,13 +187,22 @@ STREAM_ABOVE = 64 << 20
 """CSV files larger than this (bytes) are parsed by Arrow from the file itself, never held in memory whole."""
 
 
+def _is_utf8(source: Source) -> bool:
+    return (source.encoding or "utf-8").lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig")
+
+
 def _read_csv(path: Path, source: Source, shown: str) -> pd.DataFrame:
-    utf8 = (source.encoding or "utf-8").lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig")
-    if utf8 and path.stat().st_size > STREAM_ABOVE:
+    """A CSV file on disk: a large UTF-8 one is parsed by Arrow from the file itself, never held whole."""
+    if _is_utf8(source) and path.stat().st_size > STREAM_ABOVE:
         fast = _arrow_csv_file(path, source)
         if fast is not None:
             return _finish(fast, [], {})
-    data = path.read_bytes()
+    return _read_csv_bytes(path.read_bytes(), source, shown)
+
+
+def _read_csv_bytes(data: bytes, source: Source, shown: str) -> pd.DataFrame:
+    """CSV from memory (a file's bytes or an unpacked export): Arrow when it is safe, else the careful reader."""
+    utf8 = _is_utf8(source)
     if not data.strip():
         raise InputError([Problem(shown, "the file is empty: expected a header row with the column names")])
     # Arrow checks UTF-8 itself: a UTF-8 file is decoded here only when the careful reader needs the text
@@ -296,37 +435,11 @@ def _finish(df: pd.DataFrame, problems: list[Problem], formulas: dict) -> pd.Dat
 
 # -- XLSX ---------------------------------------------------------------------------------------------------
 
-def _read_xlsx(path: Path, source: Source, shown: str) -> pd.DataFrame:
-    if not zipfile.is_zipfile(path):
-        data = path.read_bytes()
-        if data.startswith(_OLE2) and _ENCRYPTED in data:
-            expected = ("the workbook is password-protected: expected a workbook without a password (in Excel: "
-                        "File > Info > Protect Workbook > Encrypt with Password, clear it, save)")
-        elif data.startswith(_OLE2):
-            expected = "this is an old .xls workbook (or an encrypted one): expected .xlsx (in Excel: File > Save As)"
-        elif not data:
-            expected = "the file is empty: expected an .xlsx workbook"
-        else:
-            expected = "the file is damaged or not a spreadsheet: expected an .xlsx workbook"
-        raise InputError([Problem(shown, expected)])
-    try:
-        from python_calamine import CalamineWorkbook
-
-        wb = CalamineWorkbook.from_path(str(path))
-        names = list(wb.sheet_names)
-    except Exception as exc:  # calamine raises its own error types
-        raise InputError([Problem(shown, f"the workbook cannot be read ({_first_line(exc)}): expected an .xlsx "
-                                         "workbook saved by Excel")]) from None
-    sheet = source.sheet or (names[0] if names else "")
-    if sheet not in names:
-        raise InputError([Problem(shown, f"expected a sheet named {sheet!r}; the workbook has "
-                                         f"{', '.join(repr(s) for s in names) or 'no sheets'}", sheet=sheet)])
-    try:
-        ws = wb.get_sheet_by_name(sheet)
-        rows = ws.to_python(skip_empty_area=False)
-        merged = list(getattr(ws, "merged_cell_ranges", None) or [])
-    except Exception as exc:  # noqa: BLE001 - a damaged sheet inside a readable workbook
-        raise InputError([Problem(shown, f"the sheet cannot be read ({_first_line(exc)})", sheet=sheet)]) from None
+def _read_xlsx(book: Book, source: Source, shown: str) -> pd.DataFrame:
+    """A workbook's sheet as raw cells, indexed by spreadsheet row; the file or its unpacked bytes are read."""
+    if not zipfile.is_zipfile(_stream(book)):
+        raise InputError([Problem(shown, _not_a_workbook(book if isinstance(book, bytes) else book.read_bytes()))])
+    rows, merged, sheet = _sheet_rows(book, source, shown)
     h = source.header_row - 1
     if len(rows) <= h or not any(c not in (None, "") for c in rows[h]):
         what = "the sheet is empty" if not any(any(c not in (None, "") for c in r) for r in rows) else \
@@ -343,10 +456,51 @@ def _read_xlsx(path: Path, source: Source, shown: str) -> pd.DataFrame:
     df.index = pd.RangeIndex(source.header_row + 1, source.header_row + 1 + len(df))
     df = df.dropna(how="all")
     formulas = {}
-    for (r, c), f in _formulas_without_values(path, sheet).items():
+    for (r, c), f in _formulas_without_values(book, sheet).items():
         if r > source.header_row and c < width:
             formulas[(r, columns[c])] = f
     return _finish(df, problems, formulas)
+
+
+def _stream(book: Book) -> Path | io.BytesIO:
+    """What zipfile opens: the path, or a fresh in-memory file over the bytes (each reader seeks its own)."""
+    return io.BytesIO(book) if isinstance(book, bytes) else book
+
+
+def _not_a_workbook(data: bytes) -> str:
+    """Why bytes that are not a zip cannot be a workbook, in the words of the user's spreadsheet program."""
+    if data.startswith(_OLE2) and _ENCRYPTED in data:
+        return ("the workbook is password-protected: expected a workbook without a password (in Excel: "
+                "File > Info > Protect Workbook > Encrypt with Password, clear it, save)")
+    if data.startswith(_OLE2):
+        return "this is an old .xls workbook (or an encrypted one): expected .xlsx (in Excel: File > Save As)"
+    if not data:
+        return "the file is empty: expected an .xlsx workbook"
+    return "the file is damaged or not a spreadsheet: expected an .xlsx workbook"
+
+
+def _sheet_rows(book: Book, source: Source, shown: str) -> tuple[list[list], list, str]:
+    """The configured sheet's cells, its merged ranges and its name (the first sheet when none is set)."""
+    try:
+        from python_calamine import CalamineWorkbook
+
+        wb = (CalamineWorkbook.from_filelike(io.BytesIO(book)) if isinstance(book, bytes)
+              else CalamineWorkbook.from_path(str(book)))
+        names = list(wb.sheet_names)
+    except Exception as exc:  # calamine raises its own error types
+        raise InputError([Problem(shown, f"the workbook cannot be read ({_first_line(exc)}): expected an .xlsx "
+                                         "workbook saved by Excel")]) from None
+    sheet = source.sheet or (names[0] if names else "")
+    if sheet not in names:
+        raise InputError([Problem(shown, f"expected a sheet named {sheet!r}; the workbook has "
+                                         f"{', '.join(repr(s) for s in names) or 'no sheets'}", sheet=sheet)])
+    try:
+        ws = wb.get_sheet_by_name(sheet)
+        rows = ws.to_python(skip_empty_area=False)
+        merged = list(getattr(ws, "merged_cell_ranges", None) or [])
+    except Exception as exc:  # noqa: BLE001 - a damaged sheet inside a readable workbook
+        raise InputError([Problem(shown, f"the sheet cannot be read ({_first_line(exc)})", sheet=sheet)]) from None
+    return rows, merged, sheet
 
 
 def _header_text(c: object) -> str:
@@ -398,14 +552,14 @@ _FORMULA = re.compile(rb"<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)
 _VALUE = re.compile(rb"<(?:\w+:)?v\b[^>]*>[^<]+<", re.S)
 
 
-def _formulas_without_values(path: Path, sheet: str) -> dict[tuple[int, int], str]:
+def _formulas_without_values(book: Book, sheet: str) -> dict[tuple[int, int], str]:
     """Cells holding a formula but no saved result ({(row, column index): '=formula'}).
 
     Programs that write workbooks without calculating them (scripts, some exporters) leave formulas with no
     result; readers then see an empty cell. Only the sheet's XML is scanned, and only if it has a formula.
     """
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(_stream(book)) as zf:
             part = _sheet_part(zf, sheet)
             if part is None:
                 return {}

@@ -19,7 +19,7 @@ from flows import mail
 from flows import publish as pub
 from flows.codeinfo import code_digest
 from flows.config_io import load_workspace
-from flows.extract import file_sha256, read_source
+from flows.extract import file_sha256, read_all, read_source
 from flows.locations import DEFAULT_PROCESSES, output_root, source_path
 from flows.manifest import Manifest, read_manifest
 from transforms.config import Workspace
@@ -126,22 +126,35 @@ def resolve_scope(ws: Workspace, ws_dir: Path, team: str | None, person: str | N
 
 
 def directory_tables(ws: Workspace, ws_dir: Path) -> dict[str, pd.DataFrame]:
-    """The people directory and teams export, staged: what scopes and delivery routing need."""
-    from transforms.contracts import CONTRACTS
+    """The people directory and teams export, staged: what scopes and delivery routing need. Without a people
+    source the directory comes from the owner ids of the fact tables, so everything is read."""
+    from transforms.contracts import table_contracts
     from transforms.staging import stage
+    from transforms.tables import Part, union
+    from transforms.validation import stage_workspace
 
+    if "people" not in ws.source_tables():
+        raw, problems = read_all(dict(ws.sources), ws_dir)
+        tables, found = stage_workspace(raw, ws)
+        problems += [p for p in found if p.severity == "error"]
+        if problems:
+            raise InputError(problems)
+        return {name: tables[name] for name in ("people", "teams") if name in tables}
+    contracts = table_contracts(ws)
     tables, problems = {}, []
     for name in ("people", "teams"):
-        if name not in ws.sources:
-            continue
-        source = ws.sources[name]
-        try:
-            raw = read_source(source, ws_dir)
-        except InputError as exc:
-            problems += exc.problems
-            continue
-        tables[name], found = stage(raw, source, CONTRACTS[name], source.path, ws.timezone)
-        problems += [p for p in found if p.severity == "error"]
+        parts = []
+        for source_name, source in ws.table_sources(name):
+            try:
+                raw = read_source(source, ws_dir)
+            except InputError as exc:
+                problems += exc.problems
+                continue
+            frame, found = stage(raw, source, contracts[name], source.path, ws.timezone)
+            parts.append(Part(source_name, source, frame, {}))
+            problems += [p for p in found if p.severity == "error"]
+        if parts:
+            tables[name] = union(parts)
     if problems:
         raise InputError(problems)
     return tables

@@ -203,19 +203,20 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
       "(indent with spaces, not tabs)"]),
     ("unknown metric kind", config("    kind: sum\n", "    kind: summ\n"),
      ["okr.yaml, line 88: key 'metrics.won_revenue.kind': value 'summ': unknown metric kind: expected one of "
-      "count, distinct, sum, mean, duration_mean, ratio, sla_share, rate, growth, coverage, conversion, snapshot, "
-      "headcount, manual, milestone; did you mean 'sum'?"]),
+      "count, distinct, sum, mean, duration_mean, percentile, ratio, sla_share, rate, growth, coverage, "
+      "conversion, snapshot, headcount, manual, milestone; did you mean 'sum'?"]),
     ("value out of range in config", config("fiscal_year_start_month: 1", "fiscal_year_start_month: 13"),
      ["okr.yaml, line 5: key 'fiscal_year_start_month': value 13: expected less than or equal to 12"]),
     ("config maps an unknown canonical column", config("      amount: Amount", "      amout: Amount"),
      ["okr.yaml, line 39: key 'sources.deals.columns.amout': unknown column of the deals table: expected one of "
       "deal_id, person_id, customer_id, product_id, region_id, stage, amount, engaged_at, closed_at, "
-      "is_cross_sell; did you mean 'amount'?"]),
+      "is_cross_sell; did you mean 'amount'? (declare a new column under tables.deals.columns)"]),
     ("config names an unknown table", config("  lead_stages:\n", "  lead_stage:\n"),
-     ["okr.yaml, line 53: key 'sources.lead_stage': unknown table: expected one of activities, checkins, "
+     ["okr.yaml, line 53: key 'sources.lead_stage': unknown table: expected a preset table (activities, checkins, "
       "complaints, customers, deals, distributor_sales, distributors, enquiries, events, lead_stages, leads, "
-      "newsletter_sends, people, plan, regions, signups, surveys, teams, trainings, web_visits; did you mean "
-      "'lead_stages'?"]),
+      "newsletter_sends, people, plan, regions, signups, surveys, team_memberships, teams, trainings, web_visits), "
+      "a table declared under 'tables:', or 'table: <name>' on this source to say which table it feeds; did you "
+      "mean 'lead_stages'?"]),
     ("metric sums a column the table does not have", config("    column: amount\n", "    column: amount_usd\n"),
      ["okr.yaml: key 'metrics.won_revenue.column': value 'amount_usd': expected a column of the deals table; "
       "did you mean 'amount'?"]),
@@ -316,7 +317,8 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
       + ALLOWED_HINT]),
     ("duplicate ids", deals("D07,", "D05,"),
      ["exports/deals.csv, row 8, column 'Deal ID': value 'D05': expected a unique Deal ID; 'D05' is already on "
-      "row 6"]),
+      "row 6; if the export is an event log with several rows per key, declare 'keep: {{latest_by: <time "
+      "column>}}' under tables.deals in okr.yaml"]),
     ("required cell empty", deals("D03,", ","),
      ["exports/deals.csv, row 4, column 'Deal ID': the cell is empty: expected a value"]),
     ("many bad values are capped", deals("Deal ID", "Deal ID"),  # replaced below with 30 bad rows
@@ -351,7 +353,7 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
      people(append_row("P03", "Cy Wu", "cy@acme.test", "West", "Sales", "P04")),
      ["exports/people.xlsx, sheet 'Staff', row 8, column 'Employee ID': value 'P03': expected a unique Employee "
       "ID; 'P03' is already on row 4 (team 'East' there, 'West' here: a person can only be in one team at a "
-      "time)"]),
+      "time; for moves between teams add a team_memberships source with dates)"]),
     ("a team not in the teams export", people(cell("D6", "Wets")),
      ["exports/people.xlsx, sheet 'Staff', row 6, column 'Team': value 'Wets': expected a team listed in the "
       "teams export; did you mean 'West'?"]),
@@ -423,7 +425,8 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
       f"lost {ALLOWED_HINT}"]),
     ("a lead reaching a stage twice", replace("exports/lead_stages.csv", "L03,P03,won", "L01,P03,won"),
      ["exports/lead_stages.csv, row 7, column 'Lead ID': value 'L01, won': expected a unique Lead ID + Stage; "
-      "'L01, won' is already on row 3"]),
+      "'L01, won' is already on row 3; if the export is an event log with several rows per key, declare "
+      "'keep: {{latest_by: <time column>}}' under tables.lead_stages in okr.yaml"]),
 ]
 
 

@@ -19,9 +19,11 @@ class Strict(BaseModel):
 
 
 class Source(Strict):
-    """One export file mapped onto one canonical table."""
+    """One export file mapped onto one table (a preset or a declared one); several sources may feed one table."""
 
     path: str
+    table: str | None = Field(None, description="the table this file feeds; default: the source's own name")
+    missing: list[str] = Field(default_factory=list, description="cell texts that mean 'no value', e.g. ['?', 'n/a']")
     format: Literal["csv", "xlsx"] | None = None
     sheet: str | None = None
     encoding: str | None = None
@@ -36,11 +38,90 @@ class Source(Strict):
     dayfirst: bool = False
     timezone: str | None = Field(None, description="zone of naive timestamps; default: workspace timezone")
 
+    @field_validator("missing", mode="before")
+    @classmethod
+    def _markers_as_text(cls, raw: Any) -> Any:
+        """``missing: ?`` (one marker) is a list of one; numbers written bare (``-1``) are the text of the cell."""
+        if isinstance(raw, (str, int, float)) and not isinstance(raw, bool):
+            raw = [raw]
+        return [str(v) for v in raw] if isinstance(raw, list) else raw
+
+    def table_name(self, name: str) -> str:
+        """The table this source feeds, given the name it is written under."""
+        return self.table or name
+
     @property
     def resolved_format(self) -> str:
         if self.format:
             return self.format
         return "xlsx" if self.path.lower().endswith((".xlsx", ".xlsm")) else "csv"
+
+
+ColumnType = Literal["str", "int", "float", "datetime", "bool"]
+TYPE_ALIASES = {"date": "datetime", "text": "str", "string": "str", "number": "float", "integer": "int",
+                "boolean": "bool", "timestamp": "datetime"}
+
+
+class ColumnDecl(Strict):
+    """One declared column: its type and the rules a value must keep (``name: type`` is the short form)."""
+
+    type: ColumnType
+    required: bool = Field(True, description="the export must have this column")
+    nullable: bool = Field(True, description="a cell may be empty")
+    allowed: list[Scalar] | None = None
+    min: float | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, raw: Any) -> Any:
+        if isinstance(raw, str):
+            raw = {"type": raw}
+        if isinstance(raw, dict) and isinstance(raw.get("type"), str):
+            raw = {**raw, "type": TYPE_ALIASES.get(raw["type"].lower(), raw["type"].lower())}
+        return raw
+
+
+class KeepRule(Strict):
+    """An event log keeps one row per key: the latest (or the first) by an ordering column."""
+
+    latest_by: str | None = None
+    first_by: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> KeepRule:
+        if (self.latest_by is None) == (self.first_by is None):
+            raise ValueError("expected exactly one of latest_by or first_by (the column that orders a key's rows)")
+        return self
+
+    @property
+    def by(self) -> str:
+        return self.latest_by or self.first_by or ""
+
+    @property
+    def last(self) -> bool:
+        return self.latest_by is not None
+
+
+class TableDecl(Strict):
+    """A table declared in okr.yaml: its columns and what links them to people, teams and other tables.
+
+    A declaration named like a preset extends it (adds columns, sets owners, time, links, keep) unless
+    ``replace`` is set; any other name is a new table."""
+
+    columns: dict[str, ColumnDecl] = Field(default_factory=dict)
+    key: list[str] | None = None
+    time: str | None = Field(None, description="the time column of metrics that name none")
+    person: str | None = Field(None, description="column holding the owning person's id")
+    team: str | None = Field(None, description="column holding the owning team's id (else the person's team)")
+    links: dict[str, str] = Field(default_factory=dict, description="column -> table whose key it holds")
+    keep: KeepRule | None = None
+    replace: bool = False
+    description: str = ""
+
+    @field_validator("key", mode="before")
+    @classmethod
+    def _key_list(cls, raw: Any) -> Any:
+        return [raw] if isinstance(raw, str) else raw
 
 
 Where = dict[str, Any]
@@ -116,6 +197,24 @@ class GrowthMetric(Strict):
     )
 
 
+class PercentileMetric(_Measure):
+    """A percentile of a column, or of the time from ``start`` to ``end`` (p: 50 is the median)."""
+
+    kind: Literal["percentile"]
+    p: float = Field(ge=0, le=100)
+    column: str | None = None
+    start: str | None = None
+    end: str | None = None
+    unit: Literal["days", "hours"] = "days"
+
+    @model_validator(mode="after")
+    def _column_or_duration(self) -> PercentileMetric:
+        if (self.column is None) == (self.start is None or self.end is None) or (
+                self.column is not None and (self.start or self.end)):
+            raise ValueError("expected either 'column' or both 'start' and 'end' (a duration)")
+        return self
+
+
 class CoverageMetric(_Measure):
     kind: Literal["coverage"]
     column: str
@@ -162,6 +261,7 @@ Metric = Annotated[
         SumMetric,
         MeanMetric,
         DurationMeanMetric,
+        PercentileMetric,
         RatioMetric,
         SlaShareMetric,
         RateMetric,
@@ -200,7 +300,7 @@ class MetricDef(Strict):
         if not isinstance(raw, dict) or not isinstance(raw.get("definition"), dict):
             return raw
         body = raw["definition"]
-        if body.get("kind") not in OWN_UNIT:
+        if body.get("kind") not in OWN_UNIT or (body.get("kind") == "percentile" and "start" not in body):
             return raw
         own, shown = body.get("unit"), raw.get("unit")
         own = own if own is not None else shown if shown is not None else OWN_UNIT[body["kind"]]
@@ -209,7 +309,8 @@ class MetricDef(Strict):
     @field_validator("unit")
     @classmethod
     def _same_unit(cls, unit: str, info: ValidationInfo) -> str:
-        own = getattr(info.data.get("definition"), "unit", None)
+        d = info.data.get("definition")
+        own = None if getattr(d, "column", None) is not None else getattr(d, "unit", None)  # a percentile of a column
         if own is not None and unit != own:
             kind = info.data["definition"].kind
             raise ValueError(f"expected {own!r}, the unit definition.unit measures in: a {kind} is shown in the "
@@ -250,6 +351,7 @@ class Workspace(Strict):
     schedule_hour: int = Field(6, ge=0, le=23)
     dask_address: str | None = Field(None, description="render on this Dask scheduler, e.g. tcp://10.0.0.5:8786")
     status_bands: StatusBands = StatusBands()
+    tables: dict[str, TableDecl] = Field(default_factory=dict)
     sources: dict[str, Source]
     metrics: dict[str, MetricDef]
     mail: dict[str, Any] = Field(default_factory=dict)
@@ -273,7 +375,14 @@ class Workspace(Strict):
 
     @model_validator(mode="after")
     def _required_sources(self) -> Workspace:
-        for needed in ("people", "plan"):
-            if needed not in self.sources:
-                raise ValueError(f"sources: a '{needed}' source is required")
+        if not any(s.table_name(n) == "plan" for n, s in self.sources.items()):
+            raise ValueError("sources: a 'plan' source is required")
         return self
+
+    def table_sources(self, table: str) -> list[tuple[str, Source]]:
+        """(source name, source) of every export feeding ``table``, in the order written."""
+        return [(n, s) for n, s in self.sources.items() if s.table_name(n) == table]
+
+    def source_tables(self) -> list[str]:
+        """Every table that has at least one source, in the order first written."""
+        return list(dict.fromkeys(s.table_name(n) for n, s in self.sources.items()))

@@ -1,13 +1,18 @@
-"""Canonical tables: the columns every export is mapped onto, written down once.
+"""Tables: the columns every export is mapped onto, written down once.
 
-Staging renames and casts an export to one of these contracts; metrics only ever name canonical
-columns. Validation (required columns, types, keys, allowed values, ranges) reads the same table.
+The canonical tables below are presets; ``okr.yaml`` may extend them or declare tables of its own under
+``tables:`` (``table_contracts`` merges the two). Staging renames and casts an export to its table's contract;
+metrics only ever name a table's columns. Validation (required columns, types, keys, allowed values, ranges)
+reads the same contract, whether preset or declared.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from transforms.config import TableDecl, Workspace
 
 DType = Literal["str", "int", "float", "datetime", "bool"]
 
@@ -29,10 +34,28 @@ class Contract:
     description: str = ""
     owner_column: str | None = "person_id"
     extra: dict[str, str] = field(default_factory=dict)
+    person: str | None = None
+    """The column holding the owning person's id (None: rows count for teams or the company only)."""
+    team: str | None = None
+    """The column holding the owning team's id (None: a row counts for its person's team)."""
+    time: str | None = None
+    """The time column of metrics on this table that name none."""
+    links: dict[str, str] = field(default_factory=dict)
+    """column -> table whose key it holds: look-ups ``<table or column>.<column>`` follow these."""
+    keep_by: str | None = None
+    """An event log: one row per key is kept, ordered by this column ..."""
+    keep_last: bool = True
+    """... the latest one (or the first)."""
+    declared: bool = False
 
     @property
     def required(self) -> list[str]:
         return [c for c, spec in self.columns.items() if spec.required]
+
+    def keep_text(self) -> str:
+        """How an event log is reduced, in words (for lineage)."""
+        which = "latest" if self.keep_last else "first"
+        return f"the {which} row per {' + '.join(self.key)} by {self.keep_by}"
 
 
 def _c(dtype: DType, **kw: object) -> Col:
@@ -326,3 +349,94 @@ CONTRACTS: dict[str, Contract] = {
         ),
     ]
 }
+
+
+MEMBERSHIPS = "team_memberships"
+DIRECTORY = ("people", "teams", "regions", "plan", "checkins", MEMBERSHIPS)
+"""Tables that describe the organisation or the plan, not activity: never owners of metric rows."""
+
+CONTRACTS[MEMBERSHIPS] = Contract(
+    MEMBERSHIPS,
+    {
+        "person_id": _c("str", nullable=False),
+        "team_id": _c("str", nullable=False),
+        "started_at": _c("datetime", nullable=False),
+        "ended_at": _c("datetime", required=False),
+    },
+    key=("person_id", "started_at"),
+    owner_column=None,
+    description="Who was in which team when: a row counts for the team its person was in at the row's time.",
+)
+
+
+def _with_owners(c: Contract) -> Contract:
+    """A preset's owner columns: person_id and team_id where the table has them (the people directory and the
+    plan are not owned)."""
+    if c.name in DIRECTORY:
+        return c
+    return replace(c, person="person_id" if "person_id" in c.columns else None,
+                   team="team_id" if "team_id" in c.columns else None)
+
+
+PRESETS: dict[str, Contract] = {name: _with_owners(c) for name, c in CONTRACTS.items()}
+
+
+def _column(decl) -> Col:
+    allowed = None if decl.allowed is None else tuple(str(v) if decl.type == "str" else v for v in decl.allowed)
+    return Col(decl.type, required=decl.required, nullable=decl.nullable, allowed=allowed,  # type: ignore[arg-type]
+               min_value=decl.min)
+
+
+def declared_contract(name: str, decl: TableDecl) -> Contract:
+    """A declaration as a contract: a preset it names is extended (or replaced), any other name is new."""
+    base = PRESETS.get(name)
+    columns = dict(base.columns) if base is not None and not decl.replace else {}
+    columns.update({col: _column(d) for col, d in decl.columns.items()})
+    start = base if base is not None and not decl.replace else Contract(name, {}, owner_column=None)
+    key = tuple(decl.key) if decl.key is not None else tuple(k for k in start.key if k in columns)
+    keep = decl.keep
+    return replace(
+        start, columns=columns, key=key, description=decl.description or start.description,
+        person=decl.person or (start.person if start.person in columns else None),
+        team=decl.team or (start.team if start.team in columns else None),
+        time=decl.time or start.time, links={**start.links, **decl.links},
+        keep_by=keep.by if keep else None, keep_last=keep.last if keep else True, declared=True,
+    )
+
+
+def table_contracts(ws: Workspace) -> dict[str, Contract]:
+    """Every table a workspace can use: the presets, with its declarations merged in."""
+    out = dict(PRESETS)
+    for name, decl in ws.tables.items():
+        out[name] = declared_contract(name, decl)
+    return out
+
+
+class PathError(ValueError):
+    """A look-up path that does not lead to a column (the message says what was expected)."""
+
+
+def resolve_path(contracts: dict[str, Contract], table: str, path: str) -> list[tuple[str, str]]:
+    """The hops of a column path: ``[(table, column)]`` for a plain column, or one ``(table, link column)`` per
+    link followed and then ``(table, column)``, e.g. deals ``sellers.state`` -> [(deals, seller_id),
+    (sellers, state)]. A hop names a link column or the table it links to (when one link leads there)."""
+    contract = contracts[table]
+    if path in contract.columns or "." not in path:
+        if path not in contract.columns:
+            raise PathError(f"expected a column of the {table} table")
+        return [(table, path)]
+    head, rest = path.split(".", 1)
+    if head in contract.links:
+        link = head
+    else:
+        via = [c for c, t in contract.links.items() if t == head]
+        if len(via) != 1:
+            known = ", ".join(f"{c} -> {t}" for c, t in contract.links.items()) or "none"
+            why = "several links lead there; name the link column instead" if via else f"its links are: {known}"
+            raise PathError(f"expected a column of the {table} table, or a look-up through one of its links "
+                               f"(<link column or linked table>.<column>); {head!r} is not a link ({why})")
+        link = via[0]
+    target = contract.links[link]
+    if target not in contracts:
+        raise PathError(f"expected a link to a known table; {table}.links.{link} names {target!r}")
+    return [(table, link)] + resolve_path(contracts, target, rest)

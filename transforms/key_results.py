@@ -42,7 +42,7 @@ def compute_actuals(
     out["metric_kind"] = kinds
     out["unit"] = out["metric"].map(lambda m: metrics[m].unit)
     out["is_cumulative"] = kinds.isin(CUMULATIVE_KINDS) & (out["quarterly_value"] == "period")
-    for col in ("actual", "rows"):
+    for col in ("actual", "rows", "covered", "covered_of"):
         out[col] = np.nan
     out["lineage_tables"] = ""
     out["lineage_filter"] = ""
@@ -58,6 +58,9 @@ def compute_actuals(
         k = key[out.index.get_indexer(idx)]
         out.loc[idx, "actual"] = q["value"].reindex(k).to_numpy()
         out.loc[idx, "rows"] = q["rows"].reindex(k).fillna(0).to_numpy()
+        if "covered" in q.columns:  # a coverage: the two counts behind the share
+            out.loc[idx, "covered"] = q["covered"].reindex(k).to_numpy()
+            out.loc[idx, "covered_of"] = q["of"].reindex(k).to_numpy()
         for i, m in enumerate(monthly[:MAX_MONTHS], start=1):
             out.loc[idx, f"month_{i}"] = m["value"].reindex(k).to_numpy()
         out.loc[idx, "month_labels"] = "|".join(labels)

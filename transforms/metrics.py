@@ -18,6 +18,8 @@ import pandas as pd
 
 from transforms import config as cfg
 from transforms.calendar import Period, Quarter, parse_quarter
+from transforms.contracts import MEMBERSHIPS, PRESETS, Contract, PathError, resolve_path
+from transforms.tables import membership_at
 
 TIERS = ("person", "team", "company")
 PERSON_KEY, TEAM_KEY = "_person_key", "_team_key"
@@ -130,6 +132,15 @@ def _op(df: pd.DataFrame, s: pd.Series, op: str, operand: object, factor: float,
     return pd.Series(r, index=s.index).fillna(False).astype(bool)
 
 
+def where_columns(where: Mapping[str, object]) -> list[str]:
+    """Every column a filter reads: its keys and the columns it compares with."""
+    cols = list(where)
+    for cond in where.values():
+        if isinstance(cond, dict):
+            cols += [v for op, v in cond.items() if op.endswith("_col") and isinstance(v, str)]
+    return cols
+
+
 def describe_where(where: Mapping[str, object]) -> str:
     parts = []
     for col, cond in where.items():
@@ -158,6 +169,7 @@ class Engine:
     tables: Mapping[str, pd.DataFrame]
     org: Org
     fiscal_start_month: int
+    contracts: Mapping[str, Contract] = field(default_factory=lambda: dict(PRESETS))
     _cache: dict[tuple, pd.DataFrame] = field(default_factory=dict)
     _prepared: dict[str, pd.DataFrame] = field(default_factory=dict)
     _owner_ids: dict[str, dict[str, pd.Index]] = field(default_factory=dict)
@@ -171,14 +183,18 @@ class Engine:
         if name not in self.tables:
             raise MetricError(f"table {name!r} has no source in the workspace")
         df = self.tables[name]
+        person_col, team_col = self._owner_columns(name, df)
         owners: dict[str, pd.Index] = {}
         extra: dict[str, np.ndarray] = {}
-        if "person_id" in df.columns and name != "people":
-            extra[PERSON_KEY], owners["person"] = _codes(df["person_id"])
-        if "team_id" in df.columns and name != "people":
-            extra[TEAM_KEY], owners["team"] = _codes(df["team_id"])
-        elif "person_id" in df.columns:
-            person, ids = (extra[PERSON_KEY], owners["person"]) if PERSON_KEY in extra else _codes(df["person_id"])
+        if person_col is not None:
+            extra[PERSON_KEY], owners["person"] = _codes(df[person_col])
+        if team_col is not None:
+            extra[TEAM_KEY], owners["team"] = _codes(df[team_col])
+        elif person_col is not None and self._dated_teams(name) is not None:
+            extra[TEAM_KEY], owners["team"] = _codes(membership_at(self.tables[MEMBERSHIPS], df[person_col],
+                                                                   df[self._dated_teams(name)]))
+        elif person_col is not None:
+            person, ids = extra[PERSON_KEY], owners["person"]
             team_of, owners["team"] = _codes(pd.Series(ids, dtype=object).map(self.org.person_team()))
             extra[TEAM_KEY] = np.where(person >= 0, np.append(team_of, -1)[person], -1)
         df = df.assign(**extra)
@@ -186,13 +202,57 @@ class Engine:
         self._owner_ids[name] = owners
         return df
 
+    def _dated_teams(self, name: str) -> str | None:
+        """The time column that decides a row's team when people move between teams (dated memberships and a
+        declared ``time`` column); None: a row counts for its person's team."""
+        c = self.contracts.get(name)
+        m = self.tables.get(MEMBERSHIPS)
+        if c is None or c.time is None or m is None or m.empty or c.time not in self.tables[name].columns:
+            return None
+        return c.time
+
+    def _owner_columns(self, name: str, df: pd.DataFrame) -> tuple[str | None, str | None]:
+        """The columns naming a row's person and team, as the table's contract declares them."""
+        c = self.contracts.get(name)
+        if c is None:  # a table no contract describes: the canonical owner column names
+            return (("person_id" if "person_id" in df.columns and name != "people" else None),
+                    ("team_id" if "team_id" in df.columns and name != "people" else None))
+        return (c.person if c.person in df.columns else None), (c.team if c.team in df.columns else None)
+
     def _named(self, table: str, tier: str, s: pd.Series) -> pd.Series:
         """A series indexed by owner code, re-indexed by owner id."""
         return pd.Series(s.to_numpy(), index=self._owner_ids[table][tier].take(s.index.to_numpy()), name=s.name)
 
     def _column(self, table: str, col: str | None) -> None:
-        if col is not None and col not in self.table(table).columns:
+        """Make sure ``col`` is a column of the prepared table; a look-up path is resolved and added."""
+        if col is None or col in self.table(table).columns:
+            return
+        if table not in self.contracts or "." not in col:
             raise MetricError(f"column {col!r} is not a column of table {table!r}")
+        try:
+            hops = resolve_path(dict(self.contracts), table, col)
+        except PathError as exc:
+            raise MetricError(f"column {col!r} of table {table!r}: {exc}") from None
+        self._prepared[table] = self.table(table).assign(**{col: self._follow(table, hops)})
+
+    def _follow(self, table: str, hops: list[tuple[str, str]]) -> np.ndarray:
+        """Values at the end of a look-up path, one per row of ``table`` (missing where a link finds no row)."""
+        values = self.tables[table][hops[0][1]]
+        for target, col in hops[1:]:
+            if target not in self.tables:
+                raise MetricError(f"a look-up reads table {target!r}, which has no source in the workspace")
+            other = self.tables[target]
+            key = self.contracts[target].key[0]
+            pos = pd.Index(other[key]).get_indexer(pd.Index(values))
+            picked = other[col].iloc[np.maximum(pos, 0)] if len(other) else pd.Series(np.nan, index=values.index)
+            values = pd.Series(picked.to_numpy(), index=values.index).where(pos >= 0) if len(other) else picked
+        return values.to_numpy()
+
+    def _columns(self, table: str, cols: list[str | None]) -> pd.DataFrame:
+        """The prepared table once every named column (look-ups included) is on it."""
+        for c in cols:
+            self._column(table, c)
+        return self.table(table)
 
     # -- entry point --------------------------------------------------------------------------------
     def evaluate(self, name: str, period: Period) -> pd.DataFrame:
@@ -223,23 +283,28 @@ class Engine:
         """A table's filter mask, memoised: the months and the quarter of a metric share it."""
         key = (table, repr(sorted(where.items(), key=str)))
         if key not in self._masks:
-            self._masks[key] = where_mask(self.table(table), where, table)
+            df = self._columns(table, where_columns(where))
+            self._masks[key] = where_mask(df, where, table)
         return self._masks[key]
+
+    def _time(self, d: cfg.Metric) -> str | None:
+        """A measure's time column: its own, or its table's declared one."""
+        own = getattr(d, "time", None)
+        c = self.contracts.get(getattr(d, "table", ""))
+        return own if own is not None else (c.time if c is not None else None)
 
     def _rows(self, d: cfg._Measure, period: Period, columns: list[str | None]) -> pd.DataFrame:
         """The rows a measure counts in the period, with only the columns it reads (and owner codes)."""
-        df = self.table(d.table)
+        time = self._time(d)
         mask = self._where(d.table, d.where)
-        if d.time is not None:
-            self._column(d.table, d.time)
+        df = self._columns(d.table, [time, *columns])
+        if time is not None:
             lo = self._window(d.window, period)
-            t = df[d.time]
+            t = df[time]
             in_time = t < period.end
             if lo is not None:
                 in_time &= t >= lo
             mask = mask & in_time.fillna(False)
-        for c in columns:
-            self._column(d.table, c)
         keep = [k for k in (PERSON_KEY, TEAM_KEY) if k in df.columns]
         keep += [c for c in dict.fromkeys(columns) if c is not None and c not in keep]
         return df.loc[mask.to_numpy(), keep]
@@ -318,16 +383,17 @@ class Engine:
         return _frame(filled)
 
     def _first_seen(self, d: cfg.DistinctMetric, period: Period) -> pd.DataFrame:
-        if d.time is None:
+        time = self._time(d)
+        if time is None:
             raise MetricError(f"first_seen on table {d.table!r} needs a 'time' column")
-        self._column(d.table, d.time)
-        df = self.table(d.table)
-        rows = df[self._where(d.table, d.where) & (df[d.time] < period.end).fillna(False)]
+        mask = self._where(d.table, d.where)
+        df = self._columns(d.table, [time, d.column])
+        rows = df[mask & (df[time] < period.end).fillna(False)]
         lo = self._window(d.window, period)
         parts = []
         for tier, key in self._keys(d.table):
             sub = rows if key is None else rows[rows[key] >= 0]
-            first = sub.groupby([d.column] if key is None else [key, d.column], sort=False)[d.time].min()
+            first = sub.groupby([d.column] if key is None else [key, d.column], sort=False)[time].min()
             new = first if lo is None else first[first >= lo]
             if key is None:
                 value = pd.Series([float(len(new))], index=[self.org.company_id])
@@ -409,26 +475,44 @@ class Engine:
         return out
 
     def _coverage(self, d: cfg.CoverageMetric, period: Period) -> pd.DataFrame:
+        """Share of the reference values reached; ``covered`` and ``of`` keep the two counts ("11 of 27")."""
         self._column(d.table, d.column)
-        ref = self.table(d.reference)
-        if d.reference_column not in ref.columns:
-            raise MetricError(f"column {d.reference_column!r} is not a column of table {d.reference!r}")
-        ref_values = ref.loc[where_mask(ref, d.reference_where, d.reference), d.reference_column].dropna()
+        ref_mask = self._where(d.reference, d.reference_where)
+        ref = self._columns(d.reference, [d.reference_column])
+        ref_values = ref.loc[ref_mask, d.reference_column].dropna()
         size = ref_values.nunique()
         rows = self._rows(d, period, [d.column])
         rows = rows[rows[d.column].isin(ref_values)]
         parts = self._grouped(rows, d.table, lambda g: g[d.column].nunique())
         out = self._fill(parts, d.table, zero=True)
+        out["covered"] = out["value"]
+        out["of"] = float(size) if size else np.nan
         out["value"] = out["value"] / size if size else np.nan
         return out
 
+    def _percentile(self, d: cfg.PercentileMetric, period: Period) -> pd.DataFrame:
+        """The p-th percentile (linear between closest ranks, as pandas' quantile) of a column or a duration."""
+        if d.column is not None:
+            rows = self._rows(d, period, [d.column])
+            values = pd.to_numeric(rows[d.column], errors="coerce")
+        else:
+            rows = self._rows(d, period, [d.start, d.end])
+            per = pd.Timedelta(days=1) if d.unit == "days" else pd.Timedelta(hours=1)
+            values = (rows[d.end] - rows[d.start]) / per
+        rows = rows.assign(_measured=values.astype("float64"))
+        rows = rows[rows["_measured"].notna().to_numpy()]
+        q = d.p / 100.0
+        parts = self._grouped(rows, d.table, lambda g: g["_measured"].quantile(q))
+        return self._fill(parts, d.table, zero=False)
+
     def _conversion(self, d: cfg.ConversionMetric, period: Period) -> pd.DataFrame:
         start = self._conversion_starts(d)
+        time = self._time(d)
         lo = self._window(d.window, period)
-        in_period = (start[d.time] < period.end) & ((start[d.time] >= lo) if lo is not None else True)
+        in_period = (start[time] < period.end) & ((start[time] >= lo) if lo is not None else True)
         cohort = start[in_period.fillna(False).to_numpy()]
         cohort = cohort[~cohort["_entity"].duplicated()]
-        gap = cohort["_reached_at"] - cohort[d.time]
+        gap = cohort["_reached_at"] - cohort[time]
         ok = (gap >= pd.Timedelta(0)) & (gap <= pd.Timedelta(days=d.within_days))
         cohort = cohort.assign(_converted=ok.fillna(False).astype("float64"))
         parts = self._grouped(cohort, d.table, lambda g: g["_converted"].mean())
@@ -439,17 +523,17 @@ class Engine:
         period, so worked out once per metric."""
         key = ("conversion", repr(d))
         if key not in self._cache:
-            for c in (d.entity, d.stage_column, d.time):
-                self._column(d.table, c)
-            df = self.table(d.table)
-            df = df[self._where(d.table, d.where).to_numpy()]
+            time = self._time(d)
+            mask = self._where(d.table, d.where)
+            df = self._columns(d.table, [d.entity, d.stage_column, time])
+            df = df[mask.to_numpy()]
             to = [d.to_stage] if isinstance(d.to_stage, str) else list(d.to_stage)
             codes, _ = pd.factorize(df[d.entity])
             at_target = df[d.stage_column].isin(to).to_numpy() & (codes >= 0)
-            reached = pd.Series(df[d.time].to_numpy(), index=codes).loc[at_target]
+            reached = pd.Series(df[time].to_numpy(), index=codes).loc[at_target]
             first = reached.groupby(level=0).min()
             is_start = (df[d.stage_column] == d.from_stage).fillna(False).to_numpy()
-            keep = [k for k in (PERSON_KEY, TEAM_KEY) if k in df.columns] + [d.time]
+            keep = [k for k in (PERSON_KEY, TEAM_KEY) if k in df.columns] + [time]
             start = df.loc[is_start, keep].assign(_entity=codes[is_start])
             start["_reached_at"] = first.reindex(start["_entity"].to_numpy()).to_numpy()
             self._cache[key] = start
@@ -539,6 +623,9 @@ def lineage(metrics: Mapping[str, cfg.MetricDef], name: str) -> tuple[list[str],
         bits.append(f"{d.from_stage} -> {d.to_stage} within {d.within_days:g} d")
     if isinstance(d, cfg.CoverageMetric):
         bits.append(f"distinct {d.column} / {d.reference}")
+    if isinstance(d, cfg.PercentileMetric):
+        of = d.column if d.column is not None else f"{d.end} - {d.start} in {d.unit}"
+        bits.append(f"p{d.p:g} of {of}")
     if isinstance(d, cfg.DistinctMetric) and d.first_seen:
         bits.append(f"{d.column} seen for the first time")
     tables = [table] + ([d.reference] if isinstance(d, cfg.CoverageMetric) else [])

@@ -28,7 +28,9 @@ def owners_for(pattern: str, tier: str, org: Org, quarter: Quarter) -> list[str]
         return [org.company_id] if pattern in ("*", org.company_id) else []
     if tier == "team":
         return list(org.team_ids) if pattern == "*" else [pattern]
-    people = org.people[org.active(quarter.start, quarter.end) & org.people["team_id"].notna()]
+    # people outside every team (executives, say) have no '*' cards; where nobody has a team, everybody counts
+    in_team = org.people["team_id"].notna()
+    people = org.people[org.active(quarter.start, quarter.end) & (in_team if in_team.any() else True)]
     if pattern == "*":
         return people["person_id"].astype(str).tolist()
     if pattern.startswith("team:"):

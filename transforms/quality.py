@@ -125,7 +125,41 @@ def partial_periods(
     return out
 
 
-FACT_EXCLUDED = ("people", "teams", "regions", "plan", "checkins")
+def kept_rows_notes(tables: Mapping[str, pd.DataFrame], metrics: Mapping[str, cfg.MetricDef],
+                    metric_names: list[str], locale: str) -> dict[str, list[str]]:
+    """metric -> how the event logs it reads were reduced: rows read, the rule, and the rows set aside."""
+    out: dict[str, list[str]] = {}
+    for name in metric_names:
+        notes = []
+        for d in _base_tables(metrics, name):
+            t = tables.get(getattr(d, "table", None) or "")
+            kept = t.attrs.get("kept") if t is not None else None
+            if kept is not None:
+                notes.append(_kept_text(locale, d.table, kept))
+        if notes:
+            out[name] = sorted(set(notes))
+    return out
+
+
+def _kept_text(locale: str, table: str, kept) -> str:
+    n = kept.rows_read - kept.set_aside
+    if locale == "zh-CN":
+        return (f"{table} 为事件日志：读取 {kept.rows_read:,} 行，按规则（{kept.rule}）保留 {n:,} 行，"
+                f"其余 {kept.set_aside:,} 行不计")
+    return f"{table} is an event log: {kept.rows_read:,} rows read, {n:,} kept ({kept.rule}), " \
+           f"{kept.set_aside:,} earlier rows set aside"
+
+
+def merge_notes(*parts: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Notes per metric from several checks, in the order given."""
+    out: dict[str, list[str]] = {}
+    for part in parts:
+        for name, notes in part.items():
+            out.setdefault(name, []).extend(notes)
+    return out
+
+
+FACT_EXCLUDED = ("people", "teams", "regions", "plan", "checkins", "team_memberships")
 
 
 def data_end_note(tables: Mapping[str, pd.DataFrame], quarter: Quarter, as_of: pd.Timestamp | None,

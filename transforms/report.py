@@ -13,12 +13,14 @@ import pandas as pd
 
 from transforms import config as cfg
 from transforms.calendar import Quarter
+from transforms.contracts import MEMBERSHIPS, table_contracts
 from transforms.key_results import compute_actuals
 from transforms.metrics import Engine, Org
 from transforms.plan import expand_plan
-from transforms.quality import data_end_note, kr_quality, partial_periods
+from transforms.quality import data_end_note, kept_rows_notes, kr_quality, merge_notes, partial_periods
 from transforms.rollup import alignment, kr_weight_shares, objective_scores, owner_scores, value_rollup
 from transforms.scoring import grade
+from transforms.tables import membership_at
 
 
 @dataclass
@@ -48,9 +50,18 @@ def build_teams(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
                          "lead_id": np.nan})
 
 
-def build_org(ws: cfg.Workspace, tables: Mapping[str, pd.DataFrame]) -> Org:
+def build_org(ws: cfg.Workspace, tables: Mapping[str, pd.DataFrame], at: pd.Timestamp | None = None) -> Org:
+    """Who belongs where; with dated team memberships, a person's team is the one they were in on the day
+    before ``at`` (the period's end)."""
     people = tables["people"].copy()
     people["person_id"] = people["person_id"].astype(str)
+    memberships = tables.get(MEMBERSHIPS)
+    if at is not None and memberships is not None and not memberships.empty:
+        day = pd.Series(at - pd.Timedelta(days=1), index=people.index)
+        dated = membership_at(memberships, people["person_id"], day)
+        latest = memberships.sort_values("started_at", kind="stable").drop_duplicates("person_id", keep="last")
+        before = people["person_id"].map(latest[latest["started_at"] < at].set_index("person_id")["team_id"])
+        people["team_id"] = dated.fillna(before).fillna(people["team_id"])
     for col in ("started_at", "ended_at"):
         if col not in people.columns:
             people[col] = pd.NaT
@@ -74,11 +85,12 @@ def compute_quarter(
     locale: str | None = None,
 ) -> QuarterResults:
     """Expand the plan, compute every KR, roll up value KRs, grade, and roll scores up."""
-    org = build_org(ws, tables)
+    org = build_org(ws, tables, at=quarter.end if as_of is None else as_of + pd.Timedelta(days=1))
     bands = ws.status_bands
     elapsed = elapsed_share(quarter, as_of)
     as_of = as_of if elapsed is not None else None
-    engine = Engine(ws.metrics, tables, org, ws.fiscal_year_start_month)
+    contracts = table_contracts(ws)
+    engine = Engine(ws.metrics, tables, org, ws.fiscal_year_start_month, contracts)
     krs = expand_plan(tables["plan"], org, quarter)
     krs = compute_actuals(krs, engine, tables.get("checkins"), quarter, as_of)
     person_team = org.person_team().dropna().astype(str).to_dict()
@@ -99,7 +111,9 @@ def compute_quarter(
         alignment=links,
         value_warnings=warnings,
         kr_notes=kr_quality(tables["plan"], ws.metrics, locale or ws.locale),
-        metric_notes=partial_periods(tables, ws.metrics, sorted(krs["metric"].unique()), quarter,
-                                     ws.fiscal_year_start_month, locale or ws.locale),
+        metric_notes=merge_notes(
+            partial_periods(tables, ws.metrics, sorted(krs["metric"].unique()), quarter, ws.fiscal_year_start_month,
+                            locale or ws.locale),
+            kept_rows_notes(tables, ws.metrics, sorted(krs["metric"].unique()), locale or ws.locale)),
         notes=data_end_note(tables, quarter, as_of, locale or ws.locale),
     )

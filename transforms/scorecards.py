@@ -103,6 +103,8 @@ def kr_table(res: QuarterResults, names: dict[tuple[str, str], str], locale: str
             "expected_score": k["expected_score"],
             "status": k["status"],
             "rows": k["rows"],
+            "covered": k["covered"],
+            "covered_of": k["covered_of"],
             "lineage_tables": k["lineage_tables"],
             "lineage_filter": k["lineage_filter"],
         }
@@ -152,7 +154,16 @@ def _kr_vm(row: dict, locale: str, rows_word: str) -> dict:
         "trend": _trend(row, locale),
         "lineage": f"{row['lineage_tables']} · {row['lineage_filter']} · {int(row['rows'])} {rows_word}",
         "note": _text(row.get("note")) or None,
+        "covered": _covered_text(row, locale),
     }
+
+
+def _covered_text(row: dict, locale: str) -> str | None:
+    """A coverage's two counts in words ("11 of 27"), shown beside its share."""
+    n, of = _f(row.get("covered")), _f(row.get("covered_of"))
+    if n is None or of is None:
+        return None
+    return f"{of:,.0f} 个中的 {n:,.0f} 个" if locale == "zh-CN" else f"{n:,.0f} of {of:,.0f}"
 
 
 def _group(records: list[dict], *keys: str) -> dict[tuple, list[dict]]:

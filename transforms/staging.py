@@ -57,6 +57,8 @@ def stage(
                 continue
             series = raw[headers[export]]
             found[name] += _formula_problems(formulas, headers[export], series, file, sheet, export)
+            if source.missing:
+                series = without_markers(series, source.missing)
         if name in source.values:
             aliases = {str(k): v for k, v in source.values[name].items()}
             series = series.map(lambda v, a=aliases: a.get(str(v).strip(), v) if _present(v) else v)
@@ -75,6 +77,13 @@ def stage(
             found[name].append(more_like_these(file, sheet, column_label, len(bad) - _MAX_REPORTED))
     out = pd.DataFrame({name: columns[name] for name in contract.columns}, index=raw.index, copy=False)
     return out, [p for name in contract.columns for p in found[name]]
+
+
+def without_markers(series: pd.Series, markers: list[str]) -> pd.Series:
+    """Cells whose text (spaces trimmed) is one of the source's 'missing' markers become empty."""
+    text = series.str.strip() if _is_text(series) else series.map(_to_text, na_action="ignore")
+    marked = text.isin(markers).fillna(False).to_numpy(dtype=bool)
+    return series.where(~marked) if marked.any() else series
 
 
 def _missing_column(file: str, sheet: str | None, contract: Contract, name: str, export: str, found: list[str],

@@ -12,17 +12,29 @@ import difflib
 import functools
 import re
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 
 from transforms import config as cfg
-from transforms.contracts import CONTRACTS, Contract
+from transforms.contracts import MEMBERSHIPS, PRESETS, Contract, PathError, resolve_path, table_contracts
 from transforms.keys import duplicated_rows
 from transforms.plan import objective_weight_problems
 from transforms.problems import Problem, cap, config_problem
 from transforms.schedule import cron_problem
+from transforms.tables import (
+    KeptRows,
+    Part,
+    derived_people,
+    derived_teams,
+    keep_rows,
+    overlapping_memberships,
+    owned_tables,
+    place,
+    relocate,
+    union,
+)
 
 _MAX = 20
 MUST_HAVE_ROWS = ("people", "plan")
@@ -41,6 +53,12 @@ def _did_you_mean(word: str, choices) -> str:
 def check_table(df: pd.DataFrame, contract: Contract, file: str, sheet: str | None,
                 labels: Mapping[str, str]) -> list[Problem]:
     """Nulls, allowed values, ranges and key uniqueness of one staged table."""
+    return check_cells(df, contract, file, sheet, labels) + check_key(df, contract, file, sheet, labels)
+
+
+def check_cells(df: pd.DataFrame, contract: Contract, file: str, sheet: str | None,
+                labels: Mapping[str, str]) -> list[Problem]:
+    """Nulls, allowed values and ranges, cell by cell."""
     out: list[Problem] = []
 
     def add(row, col, value, expected, code):
@@ -55,35 +73,49 @@ def check_table(df: pd.DataFrame, contract: Contract, file: str, sheet: str | No
             for r in _rows(s.isna()):
                 add(r, col, None, "the cell is empty: expected a value", "required")
         if spec.allowed is not None:
+            shown = ", ".join(map(str, spec.allowed))
             bad = s.notna() & ~s.isin(spec.allowed)
             for r in _rows(bad):
-                add(r, col, s[r], f"expected one of {', '.join(spec.allowed)} (if the export spells it "
+                add(r, col, s[r], f"expected one of {shown} (if the export spells it "
                                   f"differently, add it under 'values:' for this source in okr.yaml)"
                                   f"{_did_you_mean(s[r], spec.allowed)}", "allowed")
         if spec.min_value is not None and spec.dtype in ("int", "float"):
             for r in _rows((s < spec.min_value).fillna(False)):
                 add(r, col, s[r], f"expected a number of at least {spec.min_value:g}", "range")
+    return out
+
+
+def check_key(df: pd.DataFrame, contract: Contract, file: str, sheet: str | None, labels: Mapping[str, str],
+              place: Callable[[int], str] = lambda r: f"row {r}") -> list[Problem]:
+    """Every complete key once; a repeat names the row (``place``) where the key was first seen."""
+    out: list[Problem] = []
     key = [k for k in contract.key if k in df.columns]
-    if key and len(key) == len(contract.key):
-        complete = df[key].notna().all(axis=1)
-        keyed = df[key] if complete.all() else df.loc[complete, key]
-        dup = duplicated_rows(keyed, key)
-        if dup.any():
-            first_row = {}
-            for r, values in keyed.loc[dup, key].iterrows():
-                k = tuple(values)
-                if k not in first_row:
-                    first_row[k] = r
-                    continue
-                value = ", ".join(str(v) for v in k)
-                label = " + ".join(labels.get(c, c) for c in key)
-                expected = f"expected a unique {label}; {value!r} is already on row {first_row[k]}"
-                if contract.name == "people" and "team_id" in df.columns:
-                    there, here = df.at[first_row[k], "team_id"], df.at[r, "team_id"]
-                    if pd.notna(there) and pd.notna(here) and there != here:
-                        expected += (f" (team {there!r} there, {here!r} here: a person can only be in one "
-                                     "team at a time)")
-                add(r, key[0], value, expected, "duplicate")
+    if not key or len(key) != len(contract.key):
+        return out
+    complete = df[key].notna().all(axis=1)
+    keyed = df[key] if complete.all() else df.loc[complete, key]
+    dup = duplicated_rows(keyed, key)
+    if not dup.any():
+        return out
+    first_row = {}
+    for r, values in keyed.loc[dup, key].iterrows():
+        k = tuple(values)
+        if k not in first_row:
+            first_row[k] = r
+            continue
+        value = ", ".join(str(v) for v in k)
+        label = " + ".join(labels.get(c, c) for c in key)
+        expected = f"expected a unique {label}; {value!r} is already on {place(first_row[k])}"
+        if contract.name == "people" and "team_id" in df.columns:
+            there, here = df.at[first_row[k], "team_id"], df.at[r, "team_id"]
+            if pd.notna(there) and pd.notna(here) and there != here:
+                expected += (f" (team {there!r} there, {here!r} here: a person can only be in one team at a "
+                             "time; for moves between teams add a team_memberships source with dates)")
+        if contract.keep_by is None and contract.name not in ("people", "plan", "teams", "regions"):
+            expected += ("; if the export is an event log with several rows per key, declare "
+                         f"'keep: {{latest_by: <time column>}}' under tables.{contract.name} in okr.yaml")
+        out.append(Problem(file, expected, sheet=sheet, row=int(r), column=labels.get(key[0], key[0]),
+                           value=value, code="duplicate"))
     return out
 
 
@@ -115,21 +147,21 @@ def check_people(people: pd.DataFrame, teams: pd.DataFrame | None, file: str, sh
 
 
 def check_owners(df: pd.DataFrame, people_ids: set[str], file: str, sheet: str | None,
-                 labels: Mapping[str, str], severity: str = "warning") -> list[Problem]:
+                 labels: Mapping[str, str], severity: str = "warning", column: str = "person_id") -> list[Problem]:
     """Rows owned by someone missing from the people directory (left out of person and team scores)."""
-    if "person_id" not in df.columns or df.empty:
+    if column not in df.columns or df.empty:
         return []
-    unknown = df["person_id"].notna() & ~df["person_id"].astype(str).isin(people_ids)
+    unknown = df[column].notna() & ~df[column].astype(str).isin(people_ids)
     if not unknown.any():
         return []
-    values = sorted(df.loc[unknown, "person_id"].astype(str).unique())
+    values = sorted(df.loc[unknown, column].astype(str).unique())
     first = int(unknown[unknown].index[0])
     shown = ", ".join(values[:5]) + (" ..." if len(values) > 5 else "")
     n = int(unknown.sum())
     what = "1 row names an owner" if n == 1 else f"{n} rows name owners"
     return [Problem(file, f"{what} missing from the people directory ({shown}); "
                           f"{'it counts' if n == 1 else 'they count'} for the company only", sheet=sheet, row=first,
-                    column=labels.get("person_id", "person_id"), value=values[0], severity=severity, code="owner")]
+                    column=labels.get(column, column), value=values[0], severity=severity, code="owner")]
 
 
 def check_plan(plan: pd.DataFrame, ws: cfg.Workspace, team_ids: set[str] | None, people_ids: set[str] | None,
@@ -226,6 +258,7 @@ ConfigIssue = tuple[tuple[str, ...], str, object]
 def check_config(ws: cfg.Workspace) -> list[ConfigIssue]:
     """Config keys naming canonical tables, columns, values and time zones that do not exist."""
     out = _check_sources(ws)
+    out += _check_tables(ws)
     out += _check_zones(ws)
     if ws.schedule_cron is not None:
         expected = cron_problem(ws.schedule_cron)
@@ -238,19 +271,58 @@ def check_config(ws: cfg.Workspace) -> list[ConfigIssue]:
 
 def _check_sources(ws: cfg.Workspace) -> list[ConfigIssue]:
     out: list[ConfigIssue] = []
+    contracts = table_contracts(ws)
     for name, src in ws.sources.items():
-        contract = CONTRACTS.get(name)
+        table = src.table_name(name)
+        contract = contracts.get(table)
         if contract is None:
-            out.append((("sources", name), f"unknown table: expected one of {', '.join(sorted(CONTRACTS))}"
-                                           f"{_did_you_mean(name, CONTRACTS)}", None))
+            at = ("sources", name, "table") if src.table else ("sources", name)
+            out.append((at, f"unknown table: expected a preset table ({', '.join(sorted(PRESETS))}), a table "
+                            "declared under 'tables:', or 'table: <name>' on this source to say which table it "
+                            f"feeds{_did_you_mean(table, contracts)}", src.table))
             continue
         cols = list(contract.columns)
         for section in ("columns", "values", "constants"):
             for key in getattr(src, section):
                 if key not in contract.columns:
                     out.append((("sources", name, section, key),
-                                f"unknown column of the {name} table: expected one of {', '.join(cols)}"
-                                f"{_did_you_mean(key, cols)}", None))
+                                f"unknown column of the {table} table: expected one of {', '.join(cols)}"
+                                f"{_did_you_mean(key, cols)} (declare a new column under "
+                                f"tables.{table}.columns)", None))
+    return out
+
+
+def _check_tables(ws: cfg.Workspace) -> list[ConfigIssue]:
+    """Declarations name their own columns as key, time, owners and ordering; links lead to keyed tables."""
+    out: list[ConfigIssue] = []
+    contracts = table_contracts(ws)
+    for name, decl in ws.tables.items():
+        c = contracts[name]
+        cols = list(c.columns)
+        at = ("tables", name)
+        if not cols:
+            out.append((at + ("columns",), "expected at least one column", None))
+        if decl.replace and name not in PRESETS:
+            out.append((at + ("replace",), f"'replace' only applies to a preset table ({name} is a new one)", True))
+        named = [("key", k) for k in (decl.key or [])] + [(f, getattr(decl, f)) for f in ("time", "person", "team")]
+        named += [("links", col) for col in decl.links]
+        if decl.keep is not None:
+            named.append(("keep", decl.keep.by))
+        for field, col in named:
+            if col is not None and col not in c.columns:
+                out.append((at + (field,), f"expected a column of the {name} table ({', '.join(cols)})"
+                                           f"{_did_you_mean(col, cols)}", col))
+        if decl.time is not None and decl.time in c.columns and c.columns[decl.time].dtype != "datetime":
+            out.append((at + ("time",), "expected a column of type datetime", decl.time))
+        if decl.keep is not None and not c.key:
+            out.append((at + ("keep",), "expected a 'key' too: an event log keeps one row per key", None))
+        for col, target in decl.links.items():
+            t = contracts.get(target)
+            if t is None:
+                out.append((at + ("links", col), f"expected a table name{_did_you_mean(target, contracts)}", target))
+            elif len(t.key) != 1:
+                out.append((at + ("links", col), f"expected a table with a one-column key ({target} has "
+                                                 f"{' + '.join(t.key) or 'no key'})", target))
     return out
 
 
@@ -375,16 +447,21 @@ def check_filter_values(ws: cfg.Workspace, name: str, d: cfg.Metric) -> list[Con
 
 def _value_problem(ws: cfg.Workspace, table: str, col: str, value: object) -> str | None:
     """Why ``value`` can never be in ``table.col`` (None when it can, or when the column has no allowed list)."""
-    contract = CONTRACTS.get(table)
-    spec = contract.columns.get(col) if contract else None
-    if spec is None or spec.allowed is None or (isinstance(value, str) and value in spec.allowed):
+    contracts = table_contracts(ws)
+    if table not in contracts:
         return None
-    expected = f"expected one of {', '.join(spec.allowed)}"
+    try:
+        table, col = resolve_path(contracts, table, col)[-1]
+    except PathError:
+        return None  # reported by check_metrics, with the path
+    spec = contracts[table].columns[col]
+    if spec.allowed is None or (value is not None and value in spec.allowed):
+        return None
+    expected = f"expected one of {', '.join(map(str, spec.allowed))}"
     if value is None:
         return f"{expected} (an empty value matches no row; for rows where {col} is empty write {{is_null: true}})"
     where = f"sources.{table}.values.{col}"
-    source = ws.sources.get(table)
-    aliases = {str(k): v for k, v in source.values.get(col, {}).items()} if source else {}
+    aliases = {str(k): v for _, src in ws.table_sources(table) for k, v in src.values.get(col, {}).items()}
     if str(value) in aliases and aliases[str(value)] in spec.allowed:
         mapped = aliases[str(value)]
         return (f"{expected}; did you mean {mapped!r}? (filters see the values after mapping: {where} maps "
@@ -414,6 +491,7 @@ def _metric_refs(d: cfg.Metric) -> tuple[str | None, list[tuple[str, str]], list
 def check_metrics(ws: cfg.Workspace, used: set[str]) -> list[Problem]:
     """Metrics the plan uses (and the metrics they build on) name tables, columns and metrics that exist."""
     out, seen, todo = [], set(), sorted(m for m in used if m in ws.metrics)
+    contracts = table_contracts(ws)
     while todo:
         name = todo.pop(0)
         if name in seen:
@@ -429,22 +507,38 @@ def check_metrics(ws: cfg.Workspace, used: set[str]) -> list[Problem]:
             table = "people"
             cols = [("where", c) for c in (d.where or {})]
         if table is not None:
-            if table not in ws.sources and not (table == "teams" and "people" in ws.sources):
-                add("table", table, f"expected a table with a source under 'sources:' "
-                                    f"({', '.join(ws.sources)}){_did_you_mean(table, ws.sources)}")
-            elif table in CONTRACTS:
-                known = list(CONTRACTS[table].columns)
-                for field, c in cols:
-                    if c not in known:
-                        add(field, c, f"expected a column of the {table} table{_did_you_mean(c, known)}")
+            out.extend(_column_refs(ws, contracts, name, table, cols))
         ref = getattr(d, "reference", None)
-        if ref is not None and ref in CONTRACTS and d.reference_column not in CONTRACTS[ref].columns:
-            add("reference_column", d.reference_column, f"expected a column of the {ref} table")
+        if ref is not None and ref in contracts:
+            out.extend(_column_refs(ws, contracts, name, ref, [("reference_column", d.reference_column)]))
         for field, m in refs:
             if m not in ws.metrics:
                 add(field, m, f"expected a metric defined under 'metrics:'{_did_you_mean(m, ws.metrics)}")
             else:
                 todo.append(m)
+    return out
+
+
+def _column_refs(ws: cfg.Workspace, contracts: Mapping[str, Contract], metric: str, table: str,
+                 cols: list[tuple[str, str]]) -> list[Problem]:
+    """The metric's table has a source (or is derived) and every column it names exists, look-ups included."""
+    def problem(field: str, value: object, expected: str) -> Problem:
+        return config_problem("okr.yaml", f"metrics.{metric}.{field}", expected, value)
+
+    derivable = {"teams", "people"} if "plan" in ws.source_tables() else set()
+    if table not in ws.source_tables() and table not in derivable:
+        tables = ws.source_tables()
+        return [problem("table", table, f"expected a table with a source under 'sources:' ({', '.join(tables)})"
+                                        f"{_did_you_mean(table, tables)}")]
+    if table not in contracts:
+        return []
+    out = []
+    for field, c in cols:
+        try:
+            resolve_path(dict(contracts), table, c)
+        except PathError as exc:
+            known = list(contracts[table].columns)
+            out.append(problem(field, c, f"{exc}{_did_you_mean(c, known) if '.' not in c else ''}"))
     return out
 
 
@@ -455,8 +549,8 @@ STAGING_THREADS = 2
 
 def _stage_one(name: str, source: cfg.Source, frame: pd.DataFrame, contract: Contract,
                workspace_tz: str) -> tuple[pd.DataFrame, list[Problem], dict[str, str], bool]:
-    """Stage and check one export: the table, its problems, its column labels and whether later checks can
-    use it."""
+    """Stage and check the cells of one export: the table, its problems, its column labels and whether later
+    checks can use it. Keys are checked on the whole table (all its exports, event logs reduced)."""
     from transforms.staging import stage
 
     found: list[Problem] = list(frame.attrs.get("read_problems") or [])
@@ -468,7 +562,7 @@ def _stage_one(name: str, source: cfg.Source, frame: pd.DataFrame, contract: Con
     # a cell staging could not read (or a formula with no result) is empty now: reported once, not twice
     unread = {(p.row, p.column) for p in staged if p.code in ("formula", "type")}
     missing = {p.column for p in staged if p.code == "column"}  # already reported once for the column
-    found += [p for p in check_table(table, contract, source.path, source.sheet, labels)
+    found += [p for p in check_cells(table, contract, source.path, source.sheet, labels)
               if p.column not in missing and not (p.code == "required" and (p.row, p.column) in unread)]
     if table.empty:
         if name in MUST_HAVE_ROWS:
@@ -482,44 +576,110 @@ def _stage_one(name: str, source: cfg.Source, frame: pd.DataFrame, contract: Con
     usable = not any(p.code in ("column", "empty") and p.severity == "error" for p in found)
     return table, found, labels, usable
 
+
+def _assemble(parts: list[Part], contract: Contract) -> tuple[pd.DataFrame, list[Problem]]:
+    """One table from its staged exports: unioned, an event log reduced, keys and owners checked."""
+    table = union(parts)
+    table, set_aside = keep_rows(table, contract)
+    if contract.keep_by is not None:
+        table.attrs["kept"] = KeptRows(len(table) + set_aside, set_aside, contract.keep_text())
+    first = parts[0]
+    labels = first.labels if len(parts) == 1 else {c: c for c in contract.columns}
+    found = check_key(table, contract, first.source.path, first.source.sheet, labels, place(parts))
+    return table, relocate(found, parts)
+
+
 def stage_workspace(raw: Mapping[str, pd.DataFrame], ws: cfg.Workspace) -> tuple[dict[str, pd.DataFrame],
                                                                                  list[Problem]]:
-    """Stage every source that could be read to its contract and run every check; problems are errors or
-    warnings. Sources missing from ``raw`` could not be read (their problems are the reader's); checks that
+    """Stage every source that could be read to its table's contract and run every check; problems are errors
+    or warnings. Sources missing from ``raw`` could not be read (their problems are the reader's); checks that
     need them are skipped rather than reporting follow-on errors."""
-    from transforms.report import build_teams
-
-    tables: dict[str, pd.DataFrame] = {}
-    problems: list[Problem] = []
-    labels: dict[str, dict[str, str]] = {}
-    usable: set[str] = set()
-    todo = [(name, source, raw[name], CONTRACTS[name]) for name, source in ws.sources.items()
-            if name in raw and name in CONTRACTS]
+    contracts = table_contracts(ws)
+    todo = [(ws_name, source, raw[ws_name], contracts[source.table_name(ws_name)])
+            for ws_name, source in ws.sources.items()
+            if ws_name in raw and source.table_name(ws_name) in contracts]
     # tables are independent and Arrow/NumPy kernels release the GIL: two threads keep both cores busy
     with ThreadPoolExecutor(max_workers=STAGING_THREADS) as pool:
-        done = list(pool.map(lambda job: _stage_one(*job, ws.timezone), todo))
-    for (name, *_), (table, found, names, ok) in zip(todo, done, strict=True):
-        labels[name] = names
-        if ok:
-            usable.add(name)
+        done = list(pool.map(lambda job: _stage_one(job[3].name, *job[1:], ws.timezone), todo))
+    parts: dict[str, list[Part]] = {}
+    problems: list[Problem] = []
+    spoilt: set[str] = set()
+    for (ws_name, source, _, contract), (table, found, names, ok) in zip(todo, done, strict=True):
+        parts.setdefault(contract.name, []).append(Part(ws_name, source, table, names))
         problems += found
-        tables[name] = table
-    teams = None
-    if "people" in usable:
-        if "teams" not in ws.sources or "teams" in usable:
-            teams = build_teams(tables)
-        people_src = ws.sources["people"]
-        problems += check_people(tables["people"], teams, people_src.path, people_src.sheet, labels["people"])
-    people_ids = set(tables["people"]["person_id"].dropna().astype(str)) if "people" in usable else None
-    if people_ids is not None:
-        for name, table in tables.items():
-            if name not in ("people", "plan", "checkins"):
-                src = ws.sources[name]
-                problems += check_owners(table, people_ids, src.path, src.sheet, labels[name])
-    if "plan" in usable:
-        plan_src = ws.sources["plan"]
-        team_ids = set(teams["team_id"].dropna().astype(str)) if teams is not None else None
-        problems += check_plan(tables["plan"], ws, team_ids, people_ids, plan_src.path, plan_src.sheet,
-                               labels["plan"])
-        problems += check_metrics(ws, set(tables["plan"]["metric"].dropna().astype(str)))
+        if not ok:
+            spoilt.add(contract.name)
+    tables: dict[str, pd.DataFrame] = {}
+    for name, table_parts in parts.items():
+        tables[name], found = _assemble(table_parts, contracts[name])
+        problems += found
+    usable = set(tables) - spoilt
+    problems += _directory(tables, contracts, ws, usable, parts)
     return tables, cap(problems)
+
+
+def _directory(tables: dict[str, pd.DataFrame], contracts: Mapping[str, Contract], ws: cfg.Workspace,
+               usable: set[str], parts: Mapping[str, list[Part]]) -> list[Problem]:
+    """People, teams and the plan checked against each other; a missing directory derived from the owner ids."""
+    problems: list[Problem] = []
+    sourced = set(ws.source_tables())
+    if "people" not in sourced and not spoilt_owners(usable, tables, contracts):
+        tables["people"] = derived_people(tables, contracts, contracts["people"])
+        usable.add("people")
+        problems.append(_derived_note(tables, contracts))
+    if "teams" not in sourced and "people" in usable:
+        tables["teams"] = derived_teams(tables, contracts)
+        usable.add("teams")
+    teams = tables["teams"] if "teams" in usable else None
+    if MEMBERSHIPS in usable:
+        problems += _membership_problems(tables[MEMBERSHIPS], parts[MEMBERSHIPS])
+    if "people" in usable and "people" in parts:
+        first = parts["people"][0]
+        problems += relocate(check_people(tables["people"], teams, first.source.path, first.source.sheet,
+                                          first.labels if len(parts["people"]) == 1 else {}), parts["people"])
+    people_ids = set(tables["people"]["person_id"].dropna().astype(str)) if "people" in usable else None
+    if people_ids is not None and "people" in parts:
+        for name in owned_tables(tables, contracts):
+            if contracts[name].person is None or name not in parts:
+                continue
+            first = parts[name][0]
+            labels = first.labels if len(parts[name]) == 1 else {}
+            problems += relocate(check_owners(tables[name], people_ids, first.source.path, first.source.sheet,
+                                              labels, column=contracts[name].person), parts[name])
+    if "plan" in usable:
+        first = parts["plan"][0]
+        team_ids = set(teams["team_id"].dropna().astype(str)) if teams is not None else None
+        problems += relocate(check_plan(tables["plan"], ws, team_ids, people_ids, first.source.path,
+                                        first.source.sheet, first.labels if len(parts["plan"]) == 1 else {}),
+                             parts["plan"])
+        problems += check_metrics(ws, set(tables["plan"]["metric"].dropna().astype(str)))
+    return problems
+
+
+def _membership_problems(memberships: pd.DataFrame, parts: list[Part]) -> list[Problem]:
+    """A person is in one team at a time: a membership may not start before the previous one ended."""
+    first, where = parts[0], place(parts)
+    labels = first.labels if len(parts) == 1 else {}
+    out = []
+    for row, earlier in overlapping_memberships(memberships):
+        ended = memberships.at[earlier, "ended_at"]
+        until = "has no end date" if pd.isna(ended) else f"ends on {ended:%Y-%m-%d}"
+        out.append(Problem(first.source.path, f"expected a start after the person's previous membership, which "
+                                              f"{until} ({where(earlier)}): a person is in one team at a time",
+                           sheet=first.source.sheet, row=row, column=labels.get("started_at", "started_at"),
+                           value=f"{memberships.at[row, 'started_at']:%Y-%m-%d}", code="membership"))
+    return relocate(out, parts)
+
+
+def spoilt_owners(usable: set[str], tables: Mapping[str, pd.DataFrame], contracts: Mapping[str, Contract]) -> bool:
+    """Whether a table owner ids would come from could not be staged (no directory is derived from half the ids)."""
+    return any(n not in usable for n in owned_tables(tables, contracts))
+
+
+def _derived_note(tables: Mapping[str, pd.DataFrame], contracts: Mapping[str, Contract]) -> Problem:
+    sources = [f"{n}.{contracts[n].person}" for n in owned_tables(tables, contracts) if contracts[n].person]
+    n = len(tables["people"])
+    return Problem("okr.yaml", f"no people source: {n} {'person' if n == 1 else 'people'} taken from the owner ids "
+                               f"in {', '.join(sources) or 'no table'}; their names are their ids and they get no "
+                               "email (add a people source for names, teams and email addresses)",
+                   severity="warning", code="people")
