@@ -296,6 +296,33 @@ def validate(
                       f"{len(tables['plan'])} plan rows", markup=False)
 
 
+@app.command()
+def init(
+    files: list[Path] = typer.Option(..., "--from", help="An export (CSV, XLSX, or either gzipped); repeat for "
+                                     "each file."),
+    workspace: Optional[Path] = typer.Option(None, "--workspace", "-w", help="Folder to write okr.yaml and "
+                                             "okr_plan.csv into (default: the folder the exports share)."),
+    company: Optional[str] = typer.Option(None, "--company", help="Company name (default: the folder's name)."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help="Read only this sheet of each workbook (default: "
+                                        "every sheet with rows)."),
+    force: bool = typer.Option(False, "--force", help="Write over an existing okr.yaml and okr_plan.csv."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
+) -> None:
+    """Write a starter okr.yaml and okr_plan.csv guessed from the exports, with the reason for every guess."""
+    from flows.init import InitRequest, init_workspace, print_report
+
+    request = InitRequest(tuple(files), workspace, company, sheet, force)
+    try:
+        result = init_workspace(request)
+    except InputError as exc:
+        report_problems(exc.problems, "the exports" if workspace is None else str(workspace))
+        raise typer.Exit(EXIT_INPUT) from None
+    except Exception as exc:  # noqa: BLE001
+        _fail_unexpected(exc, debug)
+    report_warnings(result.warnings)
+    print_report(result)
+
+
 def main() -> None:
     try:
         app()
