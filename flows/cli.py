@@ -272,7 +272,7 @@ def validate(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
 ) -> None:
     """Check the config and every export against its contract, without running anything."""
-    from flows.config_io import load_workspace
+    from flows.config_io import load_workspace, with_lines
     from flows.extract import read_all
     from transforms.validation import stage_workspace
 
@@ -280,7 +280,7 @@ def validate(
         ws, ws_dir = load_workspace(workspace)
         raw, unreadable = read_all(dict(ws.sources), ws_dir)
         tables, problems = stage_workspace(raw, ws)
-        problems = unreadable + problems
+        problems = unreadable + with_lines(problems, ws_dir)
     except InputError as exc:
         report_problems(exc.problems, str(workspace))
         raise typer.Exit(EXIT_INPUT) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import typing
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
@@ -65,6 +66,19 @@ def load_workspace(workspace: Path) -> tuple[Workspace, Path]:
     if problems:
         raise InputError(problems)
     return ws, path.parent
+
+
+def with_lines(problems: list[Problem], workspace: Path) -> list[Problem]:
+    """Config problems found after loading (metrics against the plan and the tables) get the line of their key
+    in okr.yaml, as the loader's own problems have."""
+    if not any(p.key is not None and p.line is None for p in problems):
+        return problems
+    try:
+        lines = key_lines(config_path(workspace.expanduser().resolve()).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, InputError):
+        return problems
+    return [replace(p, line=_line(lines, _as_written(p.key, lines))) if p.key is not None and p.line is None
+            else p for p in problems]
 
 
 def _mappings(node: yaml.Node | None, path: tuple[str, ...] = (),

@@ -22,6 +22,7 @@ from prefect.cache_policies import NO_CACHE
 from flows import console, mail
 from flows import publish as pub
 from flows.codeinfo import code_digest, render_digest
+from flows.config_io import with_lines
 from flows.delivery import DeliveryRequest, DeliverySummary, deliver_scorecards, deployment_run, load_cards
 from flows.extract import read_source
 from flows.locations import source_path
@@ -103,10 +104,10 @@ def extract_exports(ws: Workspace, workspace_dir: Path,
 
 
 @task(cache_policy=NO_CACHE)
-def stage_exports(raw: Handoff, ws: Workspace) -> tuple[Handoff, list[Problem]]:
+def stage_exports(raw: Handoff, ws: Workspace, workspace_dir: Path) -> tuple[Handoff, list[Problem]]:
     """Rename, cast and check every export against its contract."""
     tables, problems = stage_workspace(raw.take(), ws)
-    return Handoff(tables), problems
+    return Handoff(tables), with_lines(problems, workspace_dir)
 
 
 @task(cache_policy=NO_CACHE)
@@ -147,7 +148,7 @@ def compute_stage(prep: PreparedRun, clock: RunClock) -> Computed | RunOutcome:
         raw, inputs, unreadable = extract_exports(ws, prep.ws_dir, prep.digests)
     clock.seconds["extract"] += prep.hashing_seconds  # hashing the inputs is part of reading them
     with clock.stage("transform", "checking and computing key results"):
-        tables, found = stage_exports(raw, ws)  # the readable exports too: one run reports every problem
+        tables, found = stage_exports(raw, ws, prep.ws_dir)  # the readable exports too: one run reports every problem
         found = unreadable + found
         errors = [p for p in found if p.severity == "error"]
         warnings = [p for p in found if p.severity != "error"]

@@ -218,7 +218,7 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
       "a table declared under 'tables:', or 'table: <name>' on this source to say which table it feeds; did you "
       "mean 'lead_stages'?"]),
     ("metric sums a column the table does not have", config("    column: amount\n", "    column: amount_usd\n"),
-     ["okr.yaml: key 'metrics.won_revenue.column': value 'amount_usd': expected a column of the deals table; "
+     ["okr.yaml, line 90: key 'metrics.won_revenue.column': value 'amount_usd': expected a column of the deals table; "
       "did you mean 'amount'?"]),
     ("unknown encoding name", config("encoding: gb18030", "encoding: chinese-simplified"),
      ["exports/leads.csv: value 'chinese-simplified': expected a known encoding name such as utf-8, gb18030 or "

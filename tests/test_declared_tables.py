@@ -456,8 +456,8 @@ BAD_DECLARATIONS = [
      ["okr.yaml, line 24: key 'tables.tickets.links.assignee': value 'agents': expected a table name; did "
       "you mean 'events'?"]),
     ("a look-up through no link", "where: {priority: 1 - Critical}", "where: {groups.name: x}",
-     ["okr.yaml: key 'metrics.critical_opened.where': value 'groups.name': expected a column of the tickets "
-      "table, or a look-up through one of its links (<link column or linked table>.<column>); 'groups' is not a "
+     ["okr.yaml, line 42: key 'metrics.critical_opened.where.groups.name': value 'groups.name': expected a "
+      "column of the tickets table, or a look-up through one of its links (<link column or linked table>.<column>); 'groups' is not a "
       "link (its links are: none)"]),
     ("source maps an undeclared column", "      assignee: assigned_to\n",
      "      assignee: assigned_to\n      group: x\n",

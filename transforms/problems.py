@@ -27,6 +27,8 @@ class Problem:
     severity: str = "error"
     line: int | None = None
     code: str | None = field(default=None, compare=False)
+    key: tuple[str, ...] | None = field(default=None, compare=False)
+    """For a problem of the config: the key path, so the reader of okr.yaml can add its line."""
 
     def where(self) -> str:
         parts = [self.file]
@@ -90,7 +92,7 @@ def cap(problems: Iterable[Problem], limit: int = MAX_PER_COLUMN) -> list[Proble
 def config_problem(file: str, key: str, expected: str, value: object = None, line: int | None = None) -> Problem:
     """A problem in the workspace config: the key path and the value lead, then what was expected."""
     shown = "" if value is None else f"value {show(value)}: "
-    return Problem(file, f"key {key!r}: {shown}{expected}", line=line, code="config")
+    return Problem(file, f"key {key!r}: {shown}{expected}", line=line, code="config", key=tuple(key.split(".")))
 
 
 class InputError(Exception):

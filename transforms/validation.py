@@ -14,6 +14,7 @@ import re
 import zoneinfo
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import pandas as pd
 
@@ -473,17 +474,21 @@ def _value_problem(ws: cfg.Workspace, table: str, col: str, value: object) -> st
             f"these under '{where}')")
 
 
-def _metric_refs(d: cfg.Metric) -> tuple[str | None, list[tuple[str, str]], list[tuple[str, str]]]:
+Field = tuple[str, ...]
+"""A key path below a metric, e.g. ('where', 'sellers.state')."""
+
+
+def _metric_refs(d: cfg.Metric) -> tuple[str | None, list[tuple[Field, str]], list[tuple[str, str]]]:
     """(table, [(field, column)], [(field, metric)]) a metric definition refers to."""
-    cols: list[tuple[str, str]] = []
+    cols: list[tuple[Field, str]] = []
     for f in ("column", "time", "start", "end", "divide_by", "stage_column", "entity"):
         v = getattr(d, f, None)
         if isinstance(v, str):
-            cols.append((f, v))
+            cols.append(((f,), v))
     for c, cond in (getattr(d, "where", None) or {}).items():
-        cols.append(("where", c))
+        cols.append((("where", c), c))
         if isinstance(cond, dict):
-            cols += [("where", v) for op, v in cond.items() if op.endswith("_col") and isinstance(v, str)]
+            cols += [(("where", c, op), v) for op, v in cond.items() if op.endswith("_col") and isinstance(v, str)]
     metrics = [(f, getattr(d, f)) for f in ("of", "numerator", "denominator") if isinstance(getattr(d, f, None), str)]
     return getattr(d, "table", None), cols, metrics
 
@@ -501,16 +506,16 @@ def check_metrics(ws: cfg.Workspace, used: set[str]) -> list[Problem]:
         table, cols, refs = _metric_refs(d)
 
         def add(field: str, value: object, expected: str, name: str = name) -> None:
-            out.append(config_problem("okr.yaml", f"metrics.{name}.{field}", expected, value))
+            out.append(_metric_problem(name, (field,), expected, value))
 
         if d.kind == "headcount":
             table = "people"
-            cols = [("where", c) for c in (d.where or {})]
+            cols = [(("where", c), c) for c in (d.where or {})]
         if table is not None:
             out.extend(_column_refs(ws, contracts, name, table, cols))
         ref = getattr(d, "reference", None)
         if ref is not None and ref in contracts:
-            out.extend(_column_refs(ws, contracts, name, ref, [("reference_column", d.reference_column)]))
+            out.extend(_column_refs(ws, contracts, name, ref, [(("reference_column",), d.reference_column)]))
         for field, m in refs:
             if m not in ws.metrics:
                 add(field, m, f"expected a metric defined under 'metrics:'{_did_you_mean(m, ws.metrics)}")
@@ -519,16 +524,22 @@ def check_metrics(ws: cfg.Workspace, used: set[str]) -> list[Problem]:
     return out
 
 
+def _metric_problem(metric: str, field: Field, expected: str, value: object) -> Problem:
+    """A metric's problem, with its key path for the line (a column path like 'sellers.state' is one key)."""
+    key = ("metrics", metric, *field)
+    return replace(config_problem("okr.yaml", ".".join(key), expected, value), key=key)
+
+
 def _column_refs(ws: cfg.Workspace, contracts: Mapping[str, Contract], metric: str, table: str,
-                 cols: list[tuple[str, str]]) -> list[Problem]:
+                 cols: list[tuple[Field, str]]) -> list[Problem]:
     """The metric's table has a source (or is derived) and every column it names exists, look-ups included."""
-    def problem(field: str, value: object, expected: str) -> Problem:
-        return config_problem("okr.yaml", f"metrics.{metric}.{field}", expected, value)
+    def problem(field: Field, value: object, expected: str) -> Problem:
+        return _metric_problem(metric, field, expected, value)
 
     derivable = {"teams", "people"} if "plan" in ws.source_tables() else set()
     if table not in ws.source_tables() and table not in derivable:
         tables = ws.source_tables()
-        return [problem("table", table, f"expected a table with a source under 'sources:' ({', '.join(tables)})"
+        return [problem(("table",), table, f"expected a table with a source under 'sources:' ({', '.join(tables)})"
                                         f"{_did_you_mean(table, tables)}")]
     if table not in contracts:
         return []
