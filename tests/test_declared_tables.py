@@ -457,8 +457,8 @@ BAD_DECLARATIONS = [
       "you mean 'events'?"]),
     ("a look-up through no link", "where: {priority: 1 - Critical}", "where: {groups.name: x}",
      ["okr.yaml, line 42: key 'metrics.critical_opened.where.groups.name': value 'groups.name': expected a "
-      "column of the tickets table, or a look-up through one of its links (<link column or linked table>.<column>); 'groups' is not a "
-      "link (its links are: none)"]),
+      "column of the tickets table, or a look-up through one of its links (<link column or linked "
+      "table>.<column>); 'groups' is not a link (its links are: none)"]),
     ("source maps an undeclared column", "      assignee: assigned_to\n",
      "      assignee: assigned_to\n      group: x\n",
      ["okr.yaml, line 35: key 'sources.tickets.columns.group': unknown column of the tickets table: expected one "
