@@ -9,6 +9,7 @@ each KR's definition as written in the test, importing nothing from ``transforms
 
 from __future__ import annotations
 
+import json
 import textwrap
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -484,3 +485,31 @@ def test_the_support_workspace_validates(support):
     result = CliRunner().invoke(app, ["validate", "--workspace", str(support)])
     assert result.exit_code == 0, result.output
     assert textwrap.dedent("warning") in result.output
+
+
+# == the helpdesk example end to end ==========================================================================
+
+def test_helpdesk_run_publishes_cards_that_say_how_the_log_was_read(tmp_path, tickets_expected):
+    from tests.conftest import run_cli
+
+    run = run_cli("run", "--workspace", str(HELPDESK), "--quarter", "2024-Q1", out=tmp_path / "out")
+    assert run.returncode == 0, run.stderr
+    folder = tmp_path / "out" / "2024-Q1"
+    agents = sorted(tickets_expected["assigned_to"].dropna().unique())
+    groups = sorted(tickets_expected["assignment_group"].unique())
+    assert sorted(p.stem.split("-")[0] for p in (folder / "people").glob("*.pdf")) == [a.replace(" ", "_")
+                                                                                     for a in agents]
+    assert len(list((folder / "teams").glob("*.pdf"))) == len(groups)
+    kr = pd.read_csv(folder / "kr_values.csv")
+    resolved = kr[(kr["kr_id"] == "K5")].set_index("owner_id")["actual"].to_dict()
+    assert resolved == {a: float(len(_resolved_in_q(tickets_expected[tickets_expected["assigned_to"] == a])))
+                        for a in agents}
+    rows_read = len(pd.read_csv(HELPDESK / "exports" / "incidents.csv.gz"))
+    note = (f"tickets is an event log: {rows_read:,} rows read, 180 kept (the latest row per ticket_id by "
+            f"updated_at), {rows_read - 180:,} earlier rows set aside")
+    html = (folder / "company.html").read_text(encoding="utf-8")
+    assert html.count(note) == 1
+    warning = ("okr.yaml: no people source: 6 people taken from the owner ids in tickets.assignee; their names are "
+               "their ids and they get no email (add a people source for names, teams and email addresses)")
+    assert json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["warnings"] == [warning]
+    assert html.count(warning) == 1
