@@ -513,3 +513,58 @@ def test_helpdesk_run_publishes_cards_that_say_how_the_log_was_read(tmp_path, ti
                "their ids and they get no email (add a people source for names, teams and email addresses)")
     assert json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["warnings"] == [warning]
     assert html.count(warning) == 1
+
+
+def _helpdesk_copy(tmp_path: Path, edit_rows=None, yaml_edit: tuple[str, str] | None = None) -> Path:
+    """The helpdesk workspace in tmp_path, with its event log's data rows edited (row index -> column -> text)."""
+    import gzip
+
+    ws = tmp_path / "helpdesk"
+    (ws / "exports").mkdir(parents=True)
+    lines = gzip.decompress((HELPDESK / "exports" / "incidents.csv.gz").read_bytes()).decode("utf-8").splitlines()
+    header = lines[0].split(",")
+    for i, changes in (edit_rows or {}).items():
+        cells = lines[i + 1].split(",")
+        for col, text in changes.items():
+            cells[header.index(col)] = text
+        lines[i + 1] = ",".join(cells)
+    (ws / "exports" / "incidents.csv.gz").write_bytes(gzip.compress(("\n".join(lines) + "\n").encode("utf-8")))
+    yaml_text = SUPPORT_YAML if yaml_edit is None else SUPPORT_YAML.replace(*yaml_edit, 1)
+    (ws / "okr.yaml").write_text(yaml_text, encoding="utf-8")
+    (ws / "plan.csv").write_text(SUPPORT_PLAN, encoding="utf-8")
+    return ws
+
+
+def test_declared_columns_are_checked_cell_by_cell_like_presets(tmp_path):
+    ws = _helpdesk_copy(tmp_path, {10: {"incident_state": "Resolvd"}, 20: {"reopen_count": "two"},
+                                   30: {"reopen_count": "-1"}})
+    ws_cfg, folder = load_workspace(ws)
+    raw, _ = read_all(dict(ws_cfg.sources), folder)
+    _, problems = stage_workspace(raw, ws_cfg)
+    # data row i is line i + 2 of the decompressed file (line 1 is the header)
+    assert [str(p) for p in problems if p.severity == "error"] == [
+        "exports/incidents.csv.gz, row 22, column 'reopen_count': value 'two': expected a whole number",
+        "exports/incidents.csv.gz, row 12, column 'incident_state': value 'Resolvd': expected one of New, In "
+        "Progress, Resolved, Closed (if the export spells it differently, add it under 'values:' for this source "
+        "in okr.yaml); did you mean 'Resolved'?",
+        "exports/incidents.csv.gz, row 32, column 'reopen_count': value -1: expected a number of at least 0",
+    ]
+
+
+def test_a_filter_value_a_declared_column_never_holds_is_refused(tmp_path):
+    ws = _helpdesk_copy(tmp_path, yaml_edit=("where: {state: [Resolved, Closed]}, unit: count",
+                                             "where: {state: [Resolved, closed]}, unit: count"))
+    assert _validate_lines(ws) == [
+        "okr.yaml, line 39: key 'metrics.tickets_resolved.where.state': value 'closed': expected one of New, "
+        "In Progress, Resolved, Closed; did you mean 'Closed'? (filters see the values after mapping: an "
+        "export's own spellings map onto these under 'sources.tickets.values.state')"]
+
+
+def _validate_lines(ws: Path) -> list[str]:
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    result = CliRunner().invoke(app, ["validate", "--workspace", str(ws)])
+    assert result.exit_code == 2, result.output
+    return [line.strip()[2:] for line in result.output.splitlines() if line.strip().startswith("- ")]
