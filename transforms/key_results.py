@@ -51,6 +51,17 @@ def compute_actuals(
     for i in range(1, MAX_MONTHS + 1):
         out[f"month_{i}"] = np.nan
 
+    _attach_computed(out, engine, quarter, as_of)
+    manual = out["source"] == "manual"
+    if manual.any():
+        _attach_manual(out, manual, checkins, quarter, as_of)
+    out["rows"] = out["rows"].fillna(0).astype("int64")
+    return out
+
+
+def _attach_computed(out: pd.DataFrame, engine: Engine, quarter: Quarter, as_of: pd.Timestamp | None) -> None:
+    """Quarter and monthly values, row counts and lineage of the KRs computed from the exports (in place)."""
+    metrics = engine.metrics
     key = pd.MultiIndex.from_arrays([out["tier"], out["owner_id"].astype(str)])
     computed = out["source"] == "computed"
     for (metric, how), idx in out[computed].groupby(["metric", "quarterly_value"]).groups.items():
@@ -70,24 +81,24 @@ def compute_actuals(
         out.loc[idx, "lineage_tables"] = ",".join(tables)
         out.loc[idx, "lineage_filter"] = filt
 
-    manual = out["source"] == "manual"
-    if manual.any():
-        latest = latest_checkins(checkins, quarter.end if as_of is None else as_of + pd.Timedelta(days=1))
-        latest = latest.set_index(["kr_id", "owner_id"])
-        mk = pd.MultiIndex.from_arrays([out.loc[manual, "kr_id"], out.loc[manual, "owner_id"].astype(str)])
-        got = latest.reindex(mk)
-        values = got["value"].to_numpy(dtype="float64")
-        is_milestone = (out.loc[manual, "metric_kind"] == "milestone").to_numpy()
-        partial = out.loc[manual, "partial_credit"].fillna(False).astype(bool).to_numpy()
-        # a milestone without partial credit is done (1) or not (0)
-        values = np.where(is_milestone & ~partial & ~np.isnan(values), (values >= 1.0).astype(float), values)
-        out.loc[manual, "actual"] = values
-        out.loc[manual, "rows"] = got["value"].notna().astype(int).to_numpy()
-        out.loc[manual, "note"] = got["note"].to_numpy()
-        out.loc[manual, "lineage_tables"] = "checkins"
-        out.loc[manual, "lineage_filter"] = "latest check-in up to the period end"
-    out["rows"] = out["rows"].fillna(0).astype("int64")
-    return out
+
+def _attach_manual(out: pd.DataFrame, manual: pd.Series, checkins: pd.DataFrame | None, quarter: Quarter,
+                   as_of: pd.Timestamp | None) -> None:
+    """The latest check-in of each manual KR up to the period end (in place)."""
+    latest = latest_checkins(checkins, quarter.end if as_of is None else as_of + pd.Timedelta(days=1))
+    latest = latest.set_index(["kr_id", "owner_id"])
+    mk = pd.MultiIndex.from_arrays([out.loc[manual, "kr_id"], out.loc[manual, "owner_id"].astype(str)])
+    got = latest.reindex(mk)
+    values = got["value"].to_numpy(dtype="float64")
+    is_milestone = (out.loc[manual, "metric_kind"] == "milestone").to_numpy()
+    partial = out.loc[manual, "partial_credit"].fillna(False).astype(bool).to_numpy()
+    # a milestone without partial credit is done (1) or not (0)
+    values = np.where(is_milestone & ~partial & ~np.isnan(values), (values >= 1.0).astype(float), values)
+    out.loc[manual, "actual"] = values
+    out.loc[manual, "rows"] = got["value"].notna().astype(int).to_numpy()
+    out.loc[manual, "note"] = got["note"].to_numpy()
+    out.loc[manual, "lineage_tables"] = "checkins"
+    out.loc[manual, "lineage_filter"] = "latest check-in up to the period end"
 
 
 def _share_on_target(rows: pd.DataFrame, n_months: int) -> np.ndarray:
