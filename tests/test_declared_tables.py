@@ -280,6 +280,11 @@ def funnel_expected(funnel) -> pd.DataFrame:
     return deals.merge(mqls, on="mql_id", how="left").merge(sellers, on="seller_id", how="left")
 
 
+@pytest.fixture(scope="module")
+def funnel_results(funnel):
+    return _results(funnel)
+
+
 def _funnel_owners(df: pd.DataFrame, fn) -> dict[tuple[str, str], float]:
     out = {("company", "olistic"): fn(df)}
     for seller in sorted(df["seller_id"].unique()):
@@ -291,8 +296,8 @@ def _in_q(df: pd.DataFrame) -> pd.DataFrame:
     return df[(df["won_date"] >= Q_START) & (df["won_date"] < Q_END)]
 
 
-def test_funnel_kr_values_through_lookups(funnel, funnel_expected):
-    res, tables, warnings = _results(funnel)
+def test_funnel_kr_values_through_lookups(funnel, funnel_expected, funnel_results):
+    res, tables, warnings = funnel_results
     df = funnel_expected
     assert len(tables["closed_deals"]) == 110
     q = _in_q(df)
@@ -316,12 +321,17 @@ def test_funnel_kr_values_through_lookups(funnel, funnel_expected):
     assert [w.code for w in warnings] == ["people"]
 
 
-def test_coverage_keeps_n_of_m(funnel, funnel_expected):
-    res, _, _ = _results(funnel)
+def test_coverage_keeps_n_of_m(funnel, funnel_expected, funnel_results):
+    res, _, _ = funnel_results
     q = _in_q(funnel_expected)
     company = res.krs[(res.krs["kr_id"] == "F1b")].iloc[0]
     states = pd.read_csv(funnel / "sellers.csv")["seller_state"].nunique()
     assert (company["covered"], company["covered_of"]) == (q["seller_state"].nunique(), states)
+    from transforms.scorecards import kr_table
+
+    published = kr_table(res, {}, "en")
+    row = published[published["kr_id"] == "F1b"].iloc[0]
+    assert (row["covered"], row["covered_of"]) == (q["seller_state"].nunique(), states)  # kr_values.csv
     person = res.krs[res.krs["kr_id"] == "F2c"].set_index("owner_id")
     for seller, rows in q.groupby("seller_id"):
         assert (person.at[seller, "covered"], person.at[seller, "covered_of"]) == (rows["seller_state"].nunique(),
