@@ -158,6 +158,71 @@ def test_event_log_lineage_counts_the_rows_set_aside(support_results):
         f"updated_at), {kept.set_aside:,} earlier rows set aside"]
 
 
+# == a tiny event log, worked out by hand ========================================================================
+
+TINY_YAML = """\
+company: {id: it, name: IT}
+tables:
+  tickets:
+    columns: {id: str, state: str, updated: datetime, opened: datetime, resolved: datetime, group: str,
+              agent: str, reopens: {type: int, min: 0}}
+    key: [id]
+    time: opened
+    person: agent
+    team: group
+    keep: {latest_by: updated}
+sources:
+  tickets: {path: tickets.csv.gz, missing: ["?"]}
+  plan: {path: plan.csv}
+metrics:
+  resolved: {kind: count, table: tickets, time: resolved, where: {state: [Resolved, Closed]}}
+  opened: {kind: count, table: tickets}
+  median_h: {kind: percentile, p: 50, table: tickets, time: resolved, start: opened, end: resolved, unit: hours}
+  p90_h: {kind: percentile, p: 90, table: tickets, time: resolved, start: opened, end: resolved, unit: hours}
+  reopened: {kind: count, table: tickets, time: resolved, where: {reopens: {ge: 1}}}
+"""
+TINY_LOG = """\
+id,state,updated,opened,resolved,group,agent,reopens
+T2,Closed,2024-01-06 08:00,2024-01-05 10:00,2024-01-05 20:00,db,a2,1
+T1,New,2024-01-02 09:00,2024-01-02 09:00,?,net,a1,0
+T1,Resolved,2024-01-03 09:00,2024-01-02 09:00,2024-01-03 09:00,net,a1,?
+T2,New,2024-01-05 10:00,2024-01-05 10:00,?,net,a2,0
+T2,Resolved,2024-01-05 20:00,2024-01-05 10:00,2024-01-05 20:00,net,a2,1
+T3,New,2024-02-01 12:00,2024-02-01 12:00,?,db,?,0
+T4,Resolved,2023-12-30 10:00,2023-12-20 10:00,2023-12-30 10:00,db,a1,0
+"""
+TINY_PLAN = """\
+tier,owner_id,objective_id,kr_id,kr_title_en,metric,target
+company,it,O1,C1,Median under 12 h,median_h,12
+company,it,O1,C2,P90 under 24 h,p90_h,24
+company,it,O1,C3,Resolve 5,resolved,5
+team,*,O2,T1,Resolve 5,resolved,5
+team,*,O2,T2,Open at most 5,opened,5
+person,*,O3,P1,Resolve 3,resolved,3
+person,*,O3,P2,Reopen none,reopened,0
+"""
+
+
+def test_a_tiny_event_log_by_hand(tmp_path):
+    import gzip
+
+    (tmp_path / "okr.yaml").write_text(TINY_YAML, encoding="utf-8")
+    (tmp_path / "plan.csv").write_text(TINY_PLAN, encoding="utf-8")
+    (tmp_path / "tickets.csv.gz").write_bytes(gzip.compress(TINY_LOG.encode("utf-8")))
+    res, tables, _ = _results(tmp_path)
+    # latest rows: T1 Resolved (net, a1, 24 h), T2 Closed (db, a2, 10 h: it moved to db when it was closed),
+    # T3 New (db, nobody), T4 Resolved in December (outside 2024-Q1)
+    assert sorted(tables["tickets"]["id"]) == ["T1", "T2", "T3", "T4"]
+    assert tables["tickets"].attrs["kept"].set_aside == 3
+    assert _actuals(res, "C1") == {("company", "it"): 17.0}  # median of 24 h and 10 h
+    assert _actuals(res, "C2") == {("company", "it"): pytest.approx(10 + 0.9 * (24 - 10))}
+    assert _actuals(res, "C3") == {("company", "it"): 2.0}
+    assert _actuals(res, "T1") == {("team", "db"): 1.0, ("team", "net"): 1.0}
+    assert _actuals(res, "T2") == {("team", "db"): 2.0, ("team", "net"): 1.0}  # T4 was opened in December
+    assert _actuals(res, "P1") == {("person", "a1"): 1.0, ("person", "a2"): 1.0}
+    assert _actuals(res, "P2") == {("person", "a1"): 0.0, ("person", "a2"): 1.0}  # T1's '?' is no reopen
+
+
 # == a marketing funnel in three files =========================================================================
 
 FUNNEL_YAML = """\
