@@ -584,6 +584,9 @@ def test_helpdesk_run_publishes_cards_that_say_how_the_log_was_read(tmp_path, ti
             f"updated_at), {rows_read - 180:,} earlier rows set aside")
     html = (folder / "company.html").read_text(encoding="utf-8")
     assert html.count(note) == 1
+    lineage = kr.set_index(["owner_id", "kr_id"]).at[("helpdesk", "K7"), "lineage_filter"]
+    assert lineage == (f"priority = 1 - Critical; tickets: the latest row per ticket_id by updated_at "
+                       f"({rows_read - 180:,} of {rows_read:,} rows set aside)")
     warning = ("okr.yaml: no people source: 6 people taken from the owner ids in tickets.assignee; their names are "
                "their ids and they get no email (add a people source for names, teams and email addresses)")
     assert json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["warnings"] == [warning]

@@ -38,7 +38,7 @@ def _checks(workspace, load_workspace, extract_exports, stage_exports) -> dict[s
     raw, _, problems = extract_exports(ws, ws_dir, hash_inputs(ws, ws_dir))
     assert not problems
     raw_deals = weakref.ref(raw.value["deals"])
-    tables, _ = stage_exports(raw, ws)
+    tables, _ = stage_exports(raw, ws, ws_dir)
     staged_deals = weakref.ref(tables.value["deals"])
     gc.collect()
     raw_freed = raw_deals() is None

@@ -79,7 +79,17 @@ def _attach_computed(out: pd.DataFrame, engine: Engine, quarter: Quarter, as_of:
             out.loc[idx, "actual"] = _share_on_target(out.loc[idx], len(monthly))
         tables, filt = lineage(metrics, metric)
         out.loc[idx, "lineage_tables"] = ",".join(tables)
-        out.loc[idx, "lineage_filter"] = filt
+        out.loc[idx, "lineage_filter"] = filt + _kept_lineage(engine, tables)
+
+
+def _kept_lineage(engine: Engine, tables: list[str]) -> str:
+    """How the event logs among ``tables`` were reduced, for the lineage: rule and rows set aside."""
+    parts = []
+    for t in tables:
+        kept = engine.tables[t].attrs.get("kept") if t in engine.tables else None
+        if kept is not None:
+            parts.append(f"; {t}: {kept.rule} ({kept.set_aside:,} of {kept.rows_read:,} rows set aside)")
+    return "".join(parts)
 
 
 def _attach_manual(out: pd.DataFrame, manual: pd.Series, checkins: pd.DataFrame | None, quarter: Quarter,
