@@ -37,6 +37,7 @@ from transforms.report import QuarterResults, build_teams, compute_quarter
 from transforms.runplan import VariantAsk, outside_scope, reuse_plan
 from transforms.scorecards import IndexHeader, build_scorecards, card_summaries, index_model, kr_table
 from transforms.validation import stage_workspace
+from transforms.workbook import Words, workbook_model
 
 _OUTPUT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR)
 
@@ -127,10 +128,14 @@ def build_views(res: QuarterResults, ws: Workspace, tables: Handoff, locale: str
 
 
 @task(cache_policy=NO_CACHE)
-def write_tables(kr: pd.DataFrame, staging: Path) -> None:
-    """kr_values.csv and the Excel workbook."""
+def write_tables(kr: pd.DataFrame, staging: Path, locale: str, currency: str) -> None:
+    """kr_values.csv and the Excel workbook (a sheet per tier, in the card's language)."""
+    from flows.render import labels
+
     pub.write_csv(kr, staging / "kr_values.csv")
-    pub.write_xlsx(kr, staging / "kr_values.xlsx")
+    ui = labels(locale)
+    sheets = workbook_model(kr, locale, currency, Words(ui["status_name"], ui["source_name"]))
+    pub.write_xlsx(sheets, staging / "kr_values.xlsx")
 
 
 @task(cache_policy=NO_CACHE)
@@ -182,7 +187,7 @@ def publish_stage(prep: PreparedRun, done: Computed,
             result = render_version(RenderRequest(cards, index, staging, prep.published, plan, prep.processes,
                                                   prep.request.options.dask_address or prep.ws.dask_address))
         with clock.stage("write"):
-            write_tables(done.kr, staging)
+            write_tables(done.kr, staging, variant.locale, prep.ws.currency)
         manifest = _manifest(prep, done, clock, summaries, plan.hashes)
         manifest.rendered, manifest.reused = len(result.rendered), len(result.reused)
         manifest.finished_at = datetime.now(UTC).isoformat(timespec="seconds")

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from transforms.workbook import Sheet
+
 KEEP_VERSIONS = 3
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -124,29 +126,52 @@ def safe_text_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:
-    safe_text_frame(df).to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    """UTF-8 with a byte-order mark: Excel on a Chinese (or any non-UTF-8) Windows then reads the text right,
+    and every CSV reader of note skips the mark."""
+    safe_text_frame(df).to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n",
+                               encoding="utf-8-sig")
 
 
-def write_xlsx(df: pd.DataFrame, path: Path, sheet: str = "kr_values") -> None:
-    """Every KR value at every tier as a workbook (write-only mode: fast for large organisations)."""
+def write_xlsx(sheets: list[Sheet], path: Path) -> None:
+    """The KR workbook as its model says: bold frozen header with a filter, column widths, number formats and
+    status fills (write-only mode: fast for large organisations)."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
 
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(sheet)
-    ws.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for name in df.columns:
-        c = WriteOnlyCell(ws, value=str(name))
-        c.font = bold
-        header.append(c)
-    ws.append(header)
-    safe = safe_text_frame(df).astype(object).where(df.notna(), None)
-    for row in safe.itertuples(index=False, name=None):
-        ws.append([None if isinstance(v, float) and v != v else v for v in row])
+    for sheet in sheets:
+        _write_sheet(wb, sheet)
     wb.save(path)
+
+
+def _write_sheet(wb, sheet: Sheet) -> None:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    ws = wb.create_sheet(sheet.name)
+    ws.freeze_panes = "A2"
+    for i, width in enumerate(sheet.widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    last = get_column_letter(len(sheet.headers))
+    ws.auto_filter.ref = f"A1:{last}{len(sheet.rows) + 1}"
+    bold, fills = Font(bold=True), {}
+    ws.append([_styled(WriteOnlyCell(ws, value=h), font=bold) for h in sheet.headers])
+    for row in sheet.rows:
+        out = []
+        for cell in row:
+            value = neutralise(cell.value)
+            c = WriteOnlyCell(ws, value=value)
+            if cell.number_format:
+                c.number_format = cell.number_format
+            if cell.fill:
+                c.fill = fills.setdefault(cell.fill, PatternFill("solid", fgColor=cell.fill))
+            out.append(c)
+        ws.append(out)
+
+
+def _styled(cell, font):
+    cell.font = font
+    return cell
 
 
 def write_json(data: object, path: Path) -> None:

@@ -374,11 +374,16 @@ def test_linear_kr_scores_follow_baseline_and_target(kr_csv):
 
 def test_kr_workbook_matches_csv(demo_folder, kr_csv):
     wb = load_workbook(demo_folder / "kr_values.xlsx", read_only=True)
-    ws = wb[wb.sheetnames[0]]
-    rows = list(ws.iter_rows(values_only=True))
+    assert wb.sheetnames == ["公司", "团队", "个人", "定义"]
+    for sheet, tier in zip(wb.sheetnames, ("company", "team", "person"), strict=False):
+        rows = list(wb[sheet].iter_rows(values_only=True))
+        assert rows[0][:4] == ("负责人", "团队", "目标", "关键结果")
+        expected = kr_csv[kr_csv["tier"] == tier]
+        assert len(rows) - 1 == len(expected)
+        actual_at = rows[0].index("实际值")
+        got = [r[actual_at] for r in rows[1:]]
+        assert [None if pd.isna(v) else pytest.approx(v, rel=1e-9) for v in expected["actual"]] == got
     wb.close()
-    assert list(rows[0])[: len(kr_csv.columns)] == list(kr_csv.columns)
-    assert len(rows) - 1 == len(kr_csv)
 
 
 # -- manifest ------------------------------------------------------------------------------------
