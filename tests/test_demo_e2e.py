@@ -383,6 +383,9 @@ def test_kr_workbook_matches_csv(demo_folder, kr_csv):
         actual_at = rows[0].index("实际值")
         got = [r[actual_at] for r in rows[1:]]
         assert [None if pd.isna(v) else pytest.approx(v, rel=1e-9) for v in expected["actual"]] == got
+        weight_at = rows[0].index("权重")
+        shares = [None if pd.isna(v) else pytest.approx(v, rel=1e-9) for v in expected["weight_share"]]
+        assert shares == [r[weight_at] for r in rows[1:]]
     wb.close()
 
 

@@ -67,6 +67,11 @@ def test_numbers_stay_numbers_with_formats_by_unit(book):
     assert company["基线"].value is None
 
 
+def test_the_weight_shown_is_the_share_the_engine_used(book):
+    weight = _row(book["公司"], 2)["权重"]
+    assert (weight.value, weight.number_format) == (0.5, "0.0%")
+
+
 def test_status_is_a_coloured_localized_word(book):
     cells = [_row(book[s], 2)["状态"] for s in ("公司", "团队", "个人")]
     assert [c.value for c in cells] == ["正常", "有风险", "无数据"]

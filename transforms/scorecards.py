@@ -94,6 +94,7 @@ def kr_table(res: QuarterResults, names: dict[tuple[str, str], str], locale: str
             "direction": k["direction"],
             "quarterly_value": k["quarterly_value"],
             "weight": k["weight"],
+            "weight_share": k["weight_share"],
             "objective_weight": k["objective_weight"],
             "baseline": k["baseline"],
             "target": k["target"],
