@@ -210,15 +210,21 @@ def column_note(c: ColumnGuess, g: TableGuess) -> str:
     return "; ".join(notes)
 
 
-def source_lines(t: StarterTable) -> list[Line]:
-    g, s = t.guess, t.source
-    lines: list[Line] = [(f"  {g.name}:", ""), (f"    path: {scalar(s.path)}", "")]
+def _reader_lines(s: SourceFile) -> list[Line]:
+    """Where a file is and how to read it: the same keys for a table's source and the people directory."""
+    lines: list[Line] = [(f"    path: {scalar(s.path)}", "")]
     if s.sheet:
         lines.append((f"    sheet: {scalar(s.sheet)}", ""))
     if s.encoding:
         lines.append((f"    encoding: {scalar(s.encoding)}", "the file is not UTF-8"))
     if s.delimiter != ",":
         lines.append((f"    delimiter: {scalar(s.delimiter)}", "values are separated by this"))
+    return lines
+
+
+def source_lines(t: StarterTable) -> list[Line]:
+    g, s = t.guess, t.source
+    lines: list[Line] = [(f"  {g.name}:", ""), *_reader_lines(s)]
     if g.date_format:
         lines.append((f"    date_format: {scalar(g.date_format)}", g.date_note))
     elif g.dayfirst:
@@ -237,14 +243,7 @@ def source_lines(t: StarterTable) -> list[Line]:
 
 def people_lines(p: PeopleSource) -> list[Line]:
     s = p.source
-    lines: list[Line] = [("  people:", f"{s.path}: a people directory, {p.rows:,} people"),
-                         (f"    path: {scalar(s.path)}", "")]
-    if s.sheet:
-        lines.append((f"    sheet: {scalar(s.sheet)}", ""))
-    if s.encoding:
-        lines.append((f"    encoding: {scalar(s.encoding)}", "the file is not UTF-8"))
-    if s.delimiter != ",":
-        lines.append((f"    delimiter: {scalar(s.delimiter)}", "values are separated by this"))
+    lines: list[Line] = [("  people:", f"{s.path}: a people directory, {p.rows:,} people"), *_reader_lines(s)]
     lines.append(("    columns:", "people column: export header"))
     lines += [(f"      {k}: {scalar(v)}", "") for k, v in p.columns.items()]
     if "team_id" not in p.columns:

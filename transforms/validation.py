@@ -148,7 +148,7 @@ def check_people(people: pd.DataFrame, teams: pd.DataFrame | None, file: str, sh
 
 
 def check_owners(df: pd.DataFrame, people_ids: set[str], file: str, sheet: str | None,
-                 labels: Mapping[str, str], severity: str = "warning", column: str = "person_id") -> list[Problem]:
+                 labels: Mapping[str, str], column: str = "person_id") -> list[Problem]:
     """Rows owned by someone missing from the people directory (left out of person and team scores)."""
     if column not in df.columns or df.empty:
         return []
@@ -162,7 +162,7 @@ def check_owners(df: pd.DataFrame, people_ids: set[str], file: str, sheet: str |
     what = "1 row names an owner" if n == 1 else f"{n} rows name owners"
     return [Problem(file, f"{what} missing from the people directory ({shown}); "
                           f"{'it counts' if n == 1 else 'they count'} for the company only", sheet=sheet, row=first,
-                    column=labels.get(column, column), value=values[0], severity=severity, code="owner")]
+                    column=labels.get(column, column), value=values[0], severity="warning", code="owner")]
 
 
 def check_plan(plan: pd.DataFrame, ws: cfg.Workspace, team_ids: set[str] | None, people_ids: set[str] | None,
