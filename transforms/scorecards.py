@@ -285,6 +285,8 @@ def _card(look: _Lookups, tier: str, owner_id: str, records: list[dict], extra_n
         "kr_quality_notes": kq,
         "links": {"index": "../" * path.count("/") + "index.html", "pdf": path.rsplit("/", 1)[-1] + ".pdf"},
         "path": path,
+        "change": None,
+        "focus": [],
     }
 
 
@@ -430,7 +432,7 @@ def period_text(quarter: Quarter) -> str:
     return f"{quarter.start:%Y-%m-%d} – {quarter.last_day:%Y-%m-%d}"
 
 
-CARD_SUMMARY_KEYS = ("tier", "owner_id", "owner_name", "team_name", "path", "score", "status")
+CARD_SUMMARY_KEYS = ("tier", "owner_id", "owner_name", "team_name", "path", "score", "status", "change", "focus")
 
 
 def card_summaries(cards: list[dict]) -> list[dict]:
