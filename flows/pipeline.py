@@ -115,7 +115,7 @@ def stage_exports(raw: Handoff, ws: Workspace, workspace_dir: Path) -> tuple[Han
 def compute_results(ws: Workspace, tables: Handoff, quarter: Quarter, as_of: pd.Timestamp | None,
                     locale: str) -> QuarterResults:
     """Every KR value, grade and roll-up of the quarter."""
-    return compute_quarter(ws, tables.value, quarter, as_of, locale)
+    return compute_quarter(ws, tables.value, quarter, as_of, locale, ws.history_quarters)
 
 
 @task(cache_policy=NO_CACHE)

@@ -43,6 +43,7 @@ LOCALES = ("zh-CN", "en")
 STATUSES = ("red", "yellow", "green", "no_data")
 TIERS = ("company", "team", "person")
 SOURCES = ("computed", "manual")
+ARROWS = ("up", "down", "flat")
 DIRECTIONS = ("increase", "decrease", "at_least", "at_most")
 UNITS = ("count", "percent", "ratio", "currency", "days", "hours", "number")
 STYLESHEET = "scorecard.css"
@@ -128,6 +129,15 @@ def format_score(value: Any, locale: str) -> str:
     return format_decimal(value, "0.00", locale=_babel_locale(locale))
 
 
+def format_delta(value: Any, locale: str) -> str:
+    """A change in score with its sign (+0.13, -0.10, ±0.00), two decimals like the scores it compares."""
+    if not _is_number(value):
+        return labels(locale)["no_data"]
+    if abs(value) < 0.005:
+        return "±" + format_decimal(0, "0.00", locale=_babel_locale(locale))
+    return format_decimal(value, "+0.00;-0.00", locale=_babel_locale(locale))
+
+
 def format_day(value: Any, locale: str) -> str:
     """An ISO date in the reader's style; text that is not a date is shown as given."""
     if isinstance(value, str):
@@ -175,6 +185,7 @@ def _jinja_env(locale: str, folder: Path) -> jinja2.Environment:
     )
     env.filters["num"] = partial(_num_filter, locale=locale)
     env.filters["score"] = partial(format_score, locale=locale)
+    env.filters["delta"] = partial(format_delta, locale=locale)
     env.filters["date"] = partial(format_day, locale=locale)
     env.filters["pct"] = clamp_pct
     env.globals["L"] = text
@@ -226,6 +237,9 @@ def _prepare_kr(kr: Mapping[str, Any], mid_quarter: bool) -> dict[str, Any]:
     trend = [{**point, "bar_pct": clamp_pct(point["bar_pct"])} for point in kr["trend"]]
     return {
         **kr,
+        "history": [{**p, "status": _status(p["status"])} for p in kr["history"]],
+        "ui_trend_chart": None,
+        "ui_history_chart": None,
         "source": _one_of(kr["source"], SOURCES, "manual"),
         "direction": _one_of(kr["direction"], DIRECTIONS, "increase"),
         "unit": _one_of(kr["unit"], UNITS, "number"),
@@ -241,10 +255,13 @@ def _prepare_kr(kr: Mapping[str, Any], mid_quarter: bool) -> dict[str, Any]:
 def _prepare_objective(objective: Mapping[str, Any], mid_quarter: bool) -> dict[str, Any]:
     """Fixed-set statuses and clamped widths; weights and shares come as the view model decided them."""
     children = [{**child, "status": _status(child["status"])} for child in objective["aligned_children"]]
+    groups = [{**g, "children": [{**c, "status": _status(c["status"])} for c in g["children"]]}
+              for g in objective["aligned_groups"]]
     return {
         **objective,
         "status": _status(objective["status"]),
         "aligned_children": children,
+        "aligned_groups": groups,
         "krs": [_prepare_kr(kr, mid_quarter) for kr in objective["krs"]],
         "ui_bar_pct": _score_pct(objective["score"]),
     }
@@ -276,6 +293,18 @@ def _distribution(counts: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [{"status": s, "count": values[s], "pct": pcts[s]} for s in order]
 
 
+def _prepare_story(vm: Mapping[str, Any]) -> dict[str, Any]:
+    """Page one's lists with statuses, units and arrows from their fixed sets."""
+    change = vm["change"]
+    unit = lambda item: {**item, "unit": _one_of(item["unit"], UNITS, "number")}  # noqa: E731
+    return {
+        "history": [{**p, "status": _status(p["status"])} for p in vm["history"]],
+        "change": None if change is None else {**change, "arrow": _one_of(change["arrow"], ARROWS, "flat")},
+        "focus": [{**unit(f), "status": _status(f["status"])} for f in vm["focus"]],
+        "gaps": [unit(g) for g in vm["gaps"]],
+    }
+
+
 def prepare_scorecard(vm: Mapping[str, Any]) -> dict[str, Any]:
     """A hardened copy of a scorecard view model plus ``ui_*`` values computed for display."""
     mid = bool(vm["is_mid_quarter"])
@@ -292,6 +321,8 @@ def prepare_scorecard(vm: Mapping[str, Any]) -> dict[str, Any]:
         "members": [_prepare_member(m, len(columns)) for m in vm["members"]],
         "member_columns": columns,
         "links": {"index": safe_href(vm["links"]["index"]), "pdf": safe_href(vm["links"]["pdf"], ".pdf")},
+        **_prepare_story(vm),
+        "ui_history_chart": None,
         "ui_distribution": _distribution(vm["distribution"]),
         "ui_detail_colspan": 5 if mid else 4,  # lineage cell: the columns right of "target"
         "ui_glance_colspan": 4 if weighted else 3,  # "none" row: every column right of "#"

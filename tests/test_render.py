@@ -283,9 +283,10 @@ def test_empty_card_and_ragged_heatmap_render(tmp_path):
     team["members"][0]["cells"] = team["members"][0]["cells"][:2]  # fewer cells than columns
     team["members"][1]["cells"] = team["members"][1]["cells"] * 3  # more cells than columns
     html = render_html(team)
-    rows = re.findall(r"<tr>\s*<td class=\"rowhead\">.*?</tr>", html, flags=re.S)
+    body = re.search(r'<table class="members">.*?<tbody>(.*?)</tbody>', html, flags=re.S).group(1)
+    rows = re.findall(r"<tr>.*?</tr>", body, flags=re.S)
     assert len(rows) == len(team["members"])
-    assert {row.count('<td class="status-') for row in rows} == {len(team["member_columns"])}
+    assert {row.count('<td class="oscore heatcell status-') for row in rows} == {len(team["member_columns"])}
     seconds = render_pdfs([(render_html(person), str(tmp_path / "empty.pdf"))], processes=1)
     assert len(seconds) == 1 and (tmp_path / "empty.pdf").stat().st_size > 1000
 
@@ -293,8 +294,8 @@ def test_empty_card_and_ragged_heatmap_render(tmp_path):
 def test_sections_follow_the_tier(rendered):
     person = rendered["person_zh"]["html"]
     team = rendered["team_en"]["html"]
-    assert 'class="heat"' not in person and 'class="members"' not in person
-    assert 'class="heat"' in team and 'class="members"' in team
+    assert 'class="members"' not in person and '<td class="oscore heatcell' not in person
+    assert 'class="members"' in team and '<td class="oscore heatcell' in team
     assert labels("en")["pace"] in team  # mid-quarter card shows pace
     assert labels("zh-CN")["pace"] not in person
 
@@ -478,14 +479,17 @@ def test_environment_is_reused_per_locale():
 CARD_KEYS = set(
     "locale currency company_name tier owner_id owner_name team_name quarter_label period_text as_of"
     " is_mid_quarter elapsed_pct generated_at run_id score status weighted counts objective_counts objectives"
-    " members member_columns distribution data_quality_notes kr_quality_notes links".split()
+    " members member_columns distribution data_quality_notes kr_quality_notes links history history_quarters change"
+    " focus movers gaps behind rollup how_made bands".split()
 )
 OBJECTIVE_KEYS = set(
-    "objective_id title score status objective_weight weight_share aligned_to aligned_children krs".split()
+    "objective_id title score status objective_weight weight_share aligned_to aligned_children aligned_groups"
+    " krs".split()
 )
 KR_KEYS = set(
     "kr_id title source metric unit direction baseline target actual attainment score score_bar_pct"
-    " status expected_score weight weight_share trend lineage note covered".split()
+    " status expected_score weight weight_share trend lineage note covered share short_by history"
+    " is_cumulative".split()
 )
 INDEX_ROW_KEYS = set("tier owner_id name team_name score status html_href pdf_href".split())
 

@@ -351,6 +351,8 @@ class Workspace(Strict):
     schedule_hour: int = Field(6, ge=0, le=23)
     dask_address: str | None = Field(None, description="render on this Dask scheduler, e.g. tcp://10.0.0.5:8786")
     status_bands: StatusBands = StatusBands()
+    history_quarters: int = Field(
+        3, ge=0, le=8, description="earlier quarters each card compares with and draws trends from (0: none)")
     tables: dict[str, TableDecl] = Field(default_factory=dict)
     sources: dict[str, Source]
     metrics: dict[str, MetricDef]

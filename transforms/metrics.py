@@ -56,7 +56,13 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
 
 
 def _index(tier: str, owners: pd.Index) -> pd.MultiIndex:
-    return pd.MultiIndex.from_arrays([[tier] * len(owners), owners.astype(str)], names=["tier", "owner_id"])
+    """(tier, owner_id) for unique owners, built from levels and codes: no factorising of a constant column."""
+    ids = owners.astype(str)
+    if not ids.is_unique:
+        return pd.MultiIndex.from_arrays([[tier] * len(ids), ids], names=["tier", "owner_id"])
+    codes = [np.zeros(len(ids), dtype=np.int8), np.arange(len(ids))]
+    return pd.MultiIndex(levels=[pd.Index([tier], dtype=object), pd.Index(ids, dtype=object)], codes=codes,
+                         names=["tier", "owner_id"], verify_integrity=False)
 
 
 def _frame(parts: list[tuple[str, pd.Series, pd.Series]]) -> pd.DataFrame:

@@ -101,6 +101,27 @@ def _periods(metrics: Mapping[str, cfg.MetricDef], name: str, quarter: Quarter) 
     return periods
 
 
+def uncovered_metrics(
+    tables: Mapping[str, pd.DataFrame], metrics: Mapping[str, cfg.MetricDef], metric_names: list[str],
+    quarter: Quarter, slack_days: int = 7,
+) -> set[str]:
+    """Metrics whose exports start after a period they read begins (plus a week's slack): their value for
+    ``quarter`` would count only part of it, or nothing, so an earlier quarter's comparison leaves them out."""
+    out = set()
+    for name in metric_names:
+        starts = [p.start for p in _periods(metrics, name, quarter)]
+        if getattr(metrics[name].definition, "window", "period") == "fiscal_year_to_date":
+            starts.append(quarter.fy_start)
+        for table, col in _time_columns(metrics, name):
+            t = tables.get(table)
+            if t is None or col not in t.columns:
+                continue
+            first = t[col].min()
+            if pd.isna(first) or any(first > s + pd.Timedelta(days=slack_days) for s in starts):
+                out.add(name)
+    return out
+
+
 def partial_periods(
     tables: Mapping[str, pd.DataFrame], metrics: Mapping[str, cfg.MetricDef], metric_names: list[str],
     quarter: Quarter, start_month: int, locale: str,

@@ -14,10 +14,18 @@ import pandas as pd
 from transforms import config as cfg
 from transforms.calendar import Quarter
 from transforms.contracts import MEMBERSHIPS, table_contracts
+from transforms.history import History, combine, quarter_points, same_point
 from transforms.key_results import compute_actuals
-from transforms.metrics import Engine, Org
+from transforms.metrics import Engine, MetricError, Org
 from transforms.plan import expand_plan
-from transforms.quality import data_end_note, kept_rows_notes, kr_quality, merge_notes, partial_periods
+from transforms.quality import (
+    data_end_note,
+    kept_rows_notes,
+    kr_quality,
+    merge_notes,
+    partial_periods,
+    uncovered_metrics,
+)
 from transforms.rollup import alignment, kr_weight_shares, objective_scores, owner_scores, value_rollup
 from transforms.scoring import grade
 from transforms.tables import membership_at
@@ -39,6 +47,7 @@ class QuarterResults:
     kr_notes: dict[str, list[str]] = field(default_factory=dict)
     metric_notes: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    history: History = field(default_factory=History)
 
 
 def build_teams(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
@@ -83,14 +92,31 @@ def compute_quarter(
     quarter: Quarter,
     as_of: pd.Timestamp | None = None,
     locale: str | None = None,
+    history_depth: int = 0,
 ) -> QuarterResults:
-    """Expand the plan, compute every KR, roll up value KRs, grade, and roll scores up."""
+    """Expand the plan, compute every KR, roll up value KRs, grade, and roll scores up; with ``history_depth``,
+    the same for that many earlier quarters, for the comparisons and trends."""
+    engine = _engine(ws, tables, quarter, as_of)
+    res = _results(ws, tables, quarter, as_of, locale, engine)
+    if history_depth:
+        dated = MEMBERSHIPS in tables and not tables[MEMBERSHIPS].empty  # then each quarter has its own org
+        res.history = compute_history(ws, tables, quarter, as_of, history_depth, None if dated else engine)
+    return res
+
+
+def _engine(ws: cfg.Workspace, tables: Mapping[str, pd.DataFrame], quarter: Quarter,
+            as_of: pd.Timestamp | None) -> Engine:
     org = build_org(ws, tables, at=quarter.end if as_of is None else as_of + pd.Timedelta(days=1))
+    return Engine(ws.metrics, tables, org, ws.fiscal_year_start_month, table_contracts(ws))
+
+
+def _results(ws: cfg.Workspace, tables: Mapping[str, pd.DataFrame], quarter: Quarter, as_of: pd.Timestamp | None,
+             locale: str | None, engine: Engine) -> QuarterResults:
+    """One quarter's results with a given engine (earlier quarters may share the current one's caches)."""
+    org = engine.org
     bands = ws.status_bands
     elapsed = elapsed_share(quarter, as_of)
     as_of = as_of if elapsed is not None else None
-    contracts = table_contracts(ws)
-    engine = Engine(ws.metrics, tables, org, ws.fiscal_year_start_month, contracts)
     krs = expand_plan(tables["plan"], org, quarter)
     krs = compute_actuals(krs, engine, tables.get("checkins"), quarter, as_of)
     person_team = org.person_team().dropna().astype(str).to_dict()
@@ -117,3 +143,22 @@ def compute_quarter(
             kept_rows_notes(tables, ws.metrics, sorted(krs["metric"].unique()), locale or ws.locale)),
         notes=data_end_note(tables, quarter, as_of, locale or ws.locale),
     )
+
+
+def compute_history(ws: cfg.Workspace, tables: Mapping[str, pd.DataFrame], quarter: Quarter,
+                    as_of: pd.Timestamp | None, depth: int, engine: Engine | None = None) -> History:
+    """The ``depth`` quarters before ``quarter``, each computed as its own run would (mid-quarter: at the same
+    day of each quarter); a quarter the metrics cannot be computed for is left out with a note."""
+    points, labels, notes = [], [], []
+    for back in range(depth, 0, -1):
+        q = quarter.shift(-back)
+        at = same_point(quarter.start, as_of, q.start, q.last_day)
+        try:
+            res = _results(ws, tables, q, at, None, engine or _engine(ws, tables, q, at))
+        except MetricError as exc:
+            notes.append(f"{q.label}: {exc}")
+            continue
+        uncovered = uncovered_metrics(tables, ws.metrics, sorted(res.krs["metric"].unique()), q)
+        points.append(quarter_points(res.krs, res.objectives, res.owners, (q.label, q.index()), uncovered))
+        labels.append(q.label)
+    return combine(points, labels, notes)

@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 
 from transforms import config as cfg
+from transforms import story
 from transforms.calendar import Quarter
+from transforms.history import kr_overall_shares
 from transforms.naming import scorecard_path
 from transforms.report import QuarterResults, build_teams
 
@@ -134,7 +136,10 @@ def _trend(row: dict, locale: str) -> list[dict]:
     ]
 
 
-def _kr_vm(row: dict, locale: str, rows_word: str) -> dict:
+def _kr_vm(row: dict, look: _Lookups) -> dict:
+    locale, rows_word = look.locale, look.rows_word
+    key = story.OwnerKey(str(row["tier"]), str(row["owner_id"]))
+    earlier = story.kr_history(look.res.history, key, str(row["kr_id"]))
     return {
         "kr_id": str(row["kr_id"]),
         "title": title(row, "kr_title", locale),
@@ -156,6 +161,12 @@ def _kr_vm(row: dict, locale: str, rows_word: str) -> dict:
         "lineage": f"{row['lineage_tables']} · {row['lineage_filter']} · {int(row['rows'])} {rows_word}",
         "note": _text(row.get("note")) or None,
         "covered": _covered_text(row, locale),
+        "share": _f(row.get("share")),
+        "short_by": story.short_by(row),
+        "history": [{"quarter": q, "value": v, "status": st, "is_current": False} for q, v, st in earlier]
+        + [{"quarter": look.res.quarter.label, "value": _f(row.get("actual")), "status": str(row["status"]),
+            "is_current": True}],
+        "is_cumulative": bool(row.get("is_cumulative")),
     }
 
 
@@ -186,6 +197,7 @@ class _Lookups:
     names: dict[tuple[str, str], str]
     titles: dict[str, str]
     kr_titles: dict[str, str]
+    kr_titles_both: dict[str, dict[str, str]]
     objectives: dict[tuple, dict]
     owners: dict[tuple, dict]
     children: dict[tuple, list[dict]]
@@ -195,21 +207,23 @@ class _Lookups:
 
 def _lookups(res: QuarterResults, ws: cfg.Workspace, tables: dict, locale: str) -> _Lookups:
     names = owner_names(res, ws, tables, locale)
-    kr_records = res.krs.to_dict("records")
+    kr_records = res.krs.assign(share=kr_overall_shares(res.krs, res.objectives)).to_dict("records")
     objectives = {k: v[0] for k, v in _group(res.objectives.to_dict("records"), "tier", "owner_id",
                                               "objective_id").items()}
     owners = {k: v[0] for k, v in _group(res.owners.to_dict("records"), "tier", "owner_id").items()}
     person_team = res.org.person_team().astype("object").to_dict()
     titles: dict[str, str] = {}
     kr_titles: dict[str, str] = {}
+    both: dict[str, dict[str, str]] = {}
     for r in kr_records:
         titles.setdefault(str(r["objective_id"]), title(r, "objective_title", locale))
         kr_titles.setdefault(str(r["kr_id"]), title(r, "kr_title", locale))
+        both.setdefault(str(r["kr_id"]), {loc: title(r, "kr_title", loc) for loc in ("zh-CN", "en")})
     plan_order = {oid: i for i, oid in enumerate(titles)}
     member_context = (res, _members(res, person_team), names, titles, plan_order, objectives, owners)
     children = _group(res.alignment.to_dict("records"), "parent_tier", "parent_owner_id", "parent_objective_id")
-    return _Lookups(res, kr_records, locale, ROWS_WORD.get(locale, "rows"), names, titles, kr_titles, objectives,
-                    owners, children, person_team, member_context)
+    return _Lookups(res, kr_records, locale, ROWS_WORD.get(locale, "rows"), names, titles, kr_titles, both,
+                    objectives, owners, children, person_team, member_context)
 
 
 def build_scorecards(
@@ -237,6 +251,7 @@ def build_scorecards(
         "elapsed_pct": _pct(res.elapsed if res.elapsed is not None else 1.0),
         "generated_at": generated_at,
         "run_id": run_id,
+        "bands": {"red_below": ws.status_bands.red_below, "green_from": ws.status_bands.green_from},
     }
     out = []
     for (tier, owner_id), records in _group(look.kr_records, "tier", "owner_id").items():
@@ -285,8 +300,34 @@ def _card(look: _Lookups, tier: str, owner_id: str, records: list[dict], extra_n
         "kr_quality_notes": kq,
         "links": {"index": "../" * path.count("/") + "index.html", "pdf": path.rsplit("/", 1)[-1] + ".pdf"},
         "path": path,
-        "change": None,
-        "focus": [],
+        **_story(look, story.OwnerKey(tier, owner_id), me, records, members),
+        "how_made": story.how_made(tier, len(records), len(rows), kr_counts(records)["no_data"], look.locale),
+    }
+
+
+def _story(look: _Lookups, key: story.OwnerKey, me: dict, records: list[dict], members: list[dict]) -> dict:
+    """Page one: the score against earlier quarters, what moved it, the red KRs' gaps and what to act on next."""
+    res = look.res
+    points = story.score_history(res.history, key, _f(me["score"]), str(me["status"]), res.quarter.label)
+    previous = res.quarter.shift(-1).label
+    prev_krs = res.history.krs[res.history.krs["quarter"] == previous]
+    moved = story.movers(records, prev_krs, key)
+    named = lambda items: [{**m, "title": look.kr_titles[m["kr_id"]]} for m in items]  # noqa: E731
+    by_id = {str(r["kr_id"]): r for r in records}
+    gaps = [{"kr_id": str(r["kr_id"]), "title": look.kr_titles[str(r["kr_id"])], "unit": str(r["unit"]),
+             "actual": _f(r.get("actual")), "target": _f(r.get("target")), "short_by": story.short_by(r),
+             "score": _f(r.get("score"))}
+            for r in records if str(r["status"]) == "red"]
+    rollup = story.members_rollup([m["score"] for m in members], [m["status"] for m in members]) if members else None
+    return {
+        "history": points,
+        "history_quarters": list(res.history.quarters),
+        "change": story.change(points, previous),
+        "focus": story.focus(records, look.kr_titles_both, look.locale),
+        "movers": {"up": named(moved["up"]), "down": named(moved["down"])},
+        "gaps": sorted(gaps, key=lambda g: (-(_f(by_id[g["kr_id"]].get("share")) or 0.0), g["kr_id"]))[:story.TOP],
+        "behind": named(story.behind_pace(records)) if res.elapsed is not None else [],
+        "rollup": rollup,
     }
 
 
@@ -314,16 +355,20 @@ def _objective_vm(look: _Lookups, o: dict, krs: list[dict], weighted: bool) -> d
          "score": _f(c["score"]), "status": str(c["status"])}
         for c in look.children.get((tier, owner_id, oid), [])
     ]
+    groups: dict[str, list[dict]] = {}
+    for child in aligned:
+        groups.setdefault(child["title"], []).append(child)
     return {
         "objective_id": oid,
         "title": look.titles.get(oid, oid),
+        "aligned_groups": [{"title": t, "children": c} for t, c in groups.items()],
         "score": _f(o["score"]),
         "status": str(o["status"]),
         "objective_weight": _f(o.get("objective_weight")) if weighted else None,
         "weight_share": _f(o.get("weight_share")) if weighted else None,
         "aligned_to": look.titles.get(str(parent)) if _text(parent) else None,
         "aligned_children": aligned,
-        "krs": [_kr_vm(r, look.locale, look.rows_word) for r in krs],
+        "krs": [_kr_vm(r, look) for r in krs],
     }
 
 
