@@ -526,7 +526,9 @@ def _header_problems(header: list[str], body: list[list], merged: list, h: int, 
         if not name and i not in reported and any(i < len(r) and r[i] not in (None, "") for r in body):
             out.append(Problem(shown, f"the header cell {_letter(i)}{h + 1} is empty but the column has values: "
                                       "expected a column name; the column is ignored", sheet=sheet, row=h + 1,
-                               severity="warning", code="header"))
+                               severity="warning", code="header",
+                               expected_zh=f"表头单元格 {_letter(i)}{h + 1} 为空，但该列有数值："
+                                           "应填写列名；该列已忽略"))
     return out
 
 

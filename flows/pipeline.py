@@ -162,7 +162,7 @@ def compute_stage(prep: PreparedRun, clock: RunClock) -> Computed | RunOutcome:
             return RunOutcome(False, problems=errors, warnings=warnings, quarter_label=variant.label)
         res = compute_results(ws, tables, variant.quarter, variant.as_of, variant.locale)
         generated = datetime.now(ZoneInfo(ws.timezone)).strftime("%Y-%m-%d %H:%M")
-        cards, kr = build_views(res, ws, tables, variant.locale, generated, [str(w) for w in warnings])
+        cards, kr = build_views(res, ws, tables, variant.locale, generated, [w.text(variant.locale) for w in warnings])
         teams = build_teams(tables.take())  # the fact tables are done with: rendering runs without them
     return Computed(res, cards, kr, teams, inputs, warnings, generated)
 

@@ -44,6 +44,8 @@ STATUSES = ("red", "yellow", "green", "no_data")
 TIERS = ("company", "team", "person")
 SOURCES = ("computed", "manual")
 ARROWS = ("up", "down", "flat")
+PACES = ("ahead", "behind", "not_applicable")
+BASELINE_NOTES = ("from_zero", "not_applicable")
 DIRECTIONS = ("increase", "decrease", "at_least", "at_most")
 UNITS = ("count", "percent", "ratio", "currency", "days", "hours", "number")
 STYLESHEET = "scorecard.css"
@@ -100,16 +102,22 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def format_number(value: Any, unit: str, locale: str, currency: str = "CNY") -> str:
-    """Format a KR value for its unit; missing values say "no data" instead of showing a fake 0."""
+def format_number(value: Any, unit: str, locale: str, currency: str = "CNY", decimals: int | None = None) -> str:
+    """Format a KR value for its unit; missing values say "no data" instead of showing a fake 0.
+
+    ``decimals`` fixes the digits after the point (a KR's baseline, target and actual share one count);
+    without it, up to the unit's precision is shown.
+    """
     text = labels(locale)
     if not _is_number(value):
         return text["no_data"]
     loc = _babel_locale(locale)
+    fixed = "" if decimals is None else ("." + "0" * decimals if decimals else "")
     if unit == "percent":
-        return format_percent(value, "#,##0.#%", locale=loc)
+        return format_percent(value, "#,##0" + (fixed if decimals is not None else ".#") + "%", locale=loc)
     if unit == "ratio":
-        return format_decimal(value, "#,##0.##", locale=loc) + text["ratio_suffix"]
+        return format_decimal(value, "#,##0" + (fixed if decimals is not None else ".##"), locale=loc) \
+            + text["ratio_suffix"]
     if unit == "currency" and _CURRENCY_CODE.match(currency or ""):
         if abs(value) >= 1_000_000:  # full digits would not fit a table column
             return format_compact_currency(value, currency, locale=loc, fraction_digits=1)
@@ -117,9 +125,9 @@ def format_number(value: Any, unit: str, locale: str, currency: str = "CNY") -> 
             return format_currency(value, currency, "¤#,##0", locale=loc, currency_digits=False)
         return format_currency(value, currency, locale=loc)
     if unit in ("days", "hours"):
-        number = format_decimal(value, "#,##0.#", locale=loc)
+        number = format_decimal(value, "#,##0" + (fixed if decimals is not None else ".#"), locale=loc)
         return f"{number} {text['unit_' + unit]}"
-    return format_decimal(value, "#,##0.##", locale=loc)
+    return format_decimal(value, "#,##0" + (fixed if decimals is not None else ".##"), locale=loc)
 
 
 def format_score(value: Any, locale: str) -> str:
@@ -193,8 +201,8 @@ def _jinja_env(locale: str, folder: Path) -> jinja2.Environment:
     return env
 
 
-def _num_filter(value: Any, unit: str, currency: str = "CNY", *, locale: str) -> str:
-    return format_number(value, unit, locale, currency)
+def _num_filter(value: Any, unit: str, currency: str = "CNY", decimals: int | None = None, *, locale: str) -> str:
+    return format_number(value, unit, locale, currency, decimals)
 
 
 # --------------------------------------------------------------------------- view-model hardening
@@ -231,9 +239,8 @@ def _currency(value: Any) -> str:
 def _prepare_kr(kr: Mapping[str, Any], mid_quarter: bool) -> dict[str, Any]:
     """Fixed-set values, clamped widths, and pace (ahead/behind) only for mid-quarter runs."""
     expected = kr["expected_score"] if mid_quarter else None
-    pace = None
-    if _is_number(expected) and _is_number(kr["score"]):
-        pace = "ahead" if kr["score"] >= expected else "behind"
+    pace = kr["pace"] if mid_quarter and kr["pace"] in PACES else None
+    decimals = kr["decimals"] if isinstance(kr["decimals"], int) and 0 <= kr["decimals"] <= 4 else None
     trend = [{**point, "bar_pct": clamp_pct(point["bar_pct"])} for point in kr["trend"]]
     return {
         **kr,
@@ -249,6 +256,9 @@ def _prepare_kr(kr: Mapping[str, Any], mid_quarter: bool) -> dict[str, Any]:
         "ui_expected": expected if _is_number(expected) else None,
         "ui_expected_pct": _score_pct(expected) if _is_number(expected) else None,
         "ui_pace": pace,
+        "decimals": decimals,
+        "baseline_note": _one_of(kr["baseline_note"], BASELINE_NOTES, "not_applicable")
+        if kr["baseline_note"] else None,
     }
 
 

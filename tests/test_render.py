@@ -480,7 +480,7 @@ CARD_KEYS = set(
     "locale currency company_name tier owner_id owner_name team_name quarter_label period_text as_of"
     " is_mid_quarter elapsed_pct generated_at run_id score status weighted counts objective_counts objectives"
     " members member_columns distribution data_quality_notes kr_quality_notes links history history_quarters change"
-    " focus movers gaps behind rollup how_made bands".split()
+    " focus movers gaps behind rollup how_made bands left_on".split()
 )
 OBJECTIVE_KEYS = set(
     "objective_id title score status objective_weight weight_share aligned_to aligned_children aligned_groups"
@@ -489,7 +489,7 @@ OBJECTIVE_KEYS = set(
 KR_KEYS = set(
     "kr_id title source metric unit direction baseline target actual attainment score score_bar_pct"
     " status expected_score weight weight_share trend lineage note covered share short_by history"
-    " is_cumulative".split()
+    " is_cumulative decimals baseline_note pace".split()
 )
 INDEX_ROW_KEYS = set("tier owner_id name team_name score status html_href pdf_href".split())
 
@@ -514,7 +514,7 @@ def test_samples_follow_the_view_model_contract():
                 assert set(kr) == KR_KEYS
                 assert all(set(point) == {"label", "value", "bar_pct"} for point in kr["trend"])
         for member in vm["members"]:
-            assert set(member) == {"owner_id", "name", "href", "score", "status", "cells"}
+            assert set(member) == {"owner_id", "name", "href", "score", "status", "cells", "left_on"}
     index = load("index_zh")
     assert all(set(row) == INDEX_ROW_KEYS for row in index["rows"])
     vm = load("team_en")

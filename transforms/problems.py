@@ -29,6 +29,8 @@ class Problem:
     code: str | None = field(default=None, compare=False)
     key: tuple[str, ...] | None = field(default=None, compare=False)
     """For a problem of the config: the key path, so the reader of okr.yaml can add its line."""
+    expected_zh: str | None = field(default=None, compare=False)
+    """The same message in Chinese, for the warnings a Chinese scorecard shows in its notes."""
 
     def where(self) -> str:
         parts = [self.file]
@@ -41,6 +43,22 @@ class Problem:
         if self.column:
             parts.append(f"column {self.column!r}")
         return ", ".join(parts)
+
+    def text(self, locale: str) -> str:
+        """The message in the card's language (English where no Chinese wording exists)."""
+        if locale != "zh-CN" or self.expected_zh is None:
+            return str(self)
+        parts = [self.file]
+        if self.sheet:
+            parts.append(f"工作表 {self.sheet!r}")
+        if self.line is not None:
+            parts.append(f"第 {self.line} 行")
+        if self.row is not None:
+            parts.append(f"第 {self.row} 行")
+        if self.column:
+            parts.append(f"列 {self.column!r}")
+        value = "" if self.value is None else f"：值 {show(self.value)}"
+        return f"{'，'.join(parts)}{value}：{self.expected_zh}"
 
     def __str__(self) -> str:
         value = "" if self.value is None else f": value {show(self.value)}"

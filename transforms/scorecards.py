@@ -167,7 +167,49 @@ def _kr_vm(row: dict, look: _Lookups) -> dict:
         + [{"quarter": look.res.quarter.label, "value": _f(row.get("actual")), "status": str(row["status"]),
             "is_current": True}],
         "is_cumulative": bool(row.get("is_cumulative")),
+        "decimals": value_decimals([row.get("baseline"), row.get("target"), row.get("actual")], str(row["unit"])),
+        "baseline_note": baseline_note(row),
+        "pace": pace_state(row, look.res.elapsed is not None),
     }
+
+
+DECIMALS = {"percent": (1, 100.0), "days": (1, 1.0), "hours": (1, 1.0), "number": (2, 1.0), "ratio": (2, 1.0),
+            "count": (2, 1.0)}
+
+
+def value_decimals(values: list[object], unit: str) -> int | None:
+    """The decimals that show every one of a KR's numbers at the unit's precision, so its baseline, target and
+    actual line up (2.91 / 2.20, not 2.91 / 2.2); None for currencies, which keep their own format."""
+    if unit not in DECIMALS:
+        return None
+    cap, scale = DECIMALS[unit]
+    need = 0
+    for v in values:
+        x = _f(v)
+        if x is None:
+            continue
+        exact = round(x * scale, cap)
+        need = max(need, next(d for d in range(cap + 1) if round(exact, d) == exact))
+    return need
+
+
+def baseline_note(row: dict) -> str | None:
+    """Why a KR has no baseline on the card: growth KRs are graded from zero; the others do not use one."""
+    if _f(row.get("baseline")) is not None:
+        return None
+    return "from_zero" if str(row["direction"]) == "increase" else "not_applicable"
+
+
+def pace_state(row: dict, mid_quarter: bool) -> str | None:
+    """Mid-quarter only: ahead/behind the score expected by now; rates and ratios are judged as they stand."""
+    if not mid_quarter:
+        return None
+    score, expected = _f(row.get("score")), _f(row.get("expected_score"))
+    if score is None:
+        return None
+    if expected is None:
+        return "not_applicable"
+    return "ahead" if score >= expected else "behind"
 
 
 def _covered_text(row: dict, locale: str) -> str | None:
@@ -220,7 +262,8 @@ def _lookups(res: QuarterResults, ws: cfg.Workspace, tables: dict, locale: str) 
         kr_titles.setdefault(str(r["kr_id"]), title(r, "kr_title", locale))
         both.setdefault(str(r["kr_id"]), {loc: title(r, "kr_title", loc) for loc in ("zh-CN", "en")})
     plan_order = {oid: i for i, oid in enumerate(titles)}
-    member_context = (res, _members(res, person_team), names, titles, plan_order, objectives, owners)
+    left = leavers(res)
+    member_context = (res, _members(res, person_team), names, titles, plan_order, objectives, owners, left)
     children = _group(res.alignment.to_dict("records"), "parent_tier", "parent_owner_id", "parent_objective_id")
     return _Lookups(res, kr_records, locale, ROWS_WORD.get(locale, "rows"), names, titles, kr_titles, both,
                     objectives, owners, children, person_team, member_context)
@@ -301,6 +344,7 @@ def _card(look: _Lookups, tier: str, owner_id: str, records: list[dict], extra_n
         "links": {"index": "../" * path.count("/") + "index.html", "pdf": path.rsplit("/", 1)[-1] + ".pdf"},
         "path": path,
         **_story(look, story.OwnerKey(tier, owner_id), me, records, members),
+        "left_on": look.member_context[-1].get(owner_id) if tier == "person" else None,
         "how_made": story.how_made(tier, len(records), len(rows), kr_counts(records)["no_data"], look.locale),
     }
 
@@ -388,6 +432,14 @@ def _weighting_note(objectives: list[dict], weighted: bool, locale: str) -> str 
     return f"Objective weights are not used: {'; '.join(why)}. The score is the plain mean of the objectives with data."
 
 
+def leavers(res: QuarterResults) -> dict[str, str]:
+    """person_id -> the day they left, for people who left during the quarter (or before a mid-quarter as-of)."""
+    p = res.org.people
+    end = res.quarter.end if res.as_of is None else res.as_of + pd.Timedelta(days=1)
+    gone = p["ended_at"].notna() & (p["ended_at"] >= res.quarter.start) & (p["ended_at"] < end)
+    return {str(i): f"{d:%Y-%m-%d}" for i, d in zip(p.loc[gone, "person_id"], p.loc[gone, "ended_at"])}
+
+
 def _members(res: QuarterResults, person_team: dict) -> dict[tuple[str, str], list[tuple[str, str]]]:
     """Who appears in the member table of a team (its people) and of the company (its teams)."""
     owners = res.owners
@@ -402,7 +454,7 @@ def _members(res: QuarterResults, person_team: dict) -> dict[tuple[str, str], li
 
 def _member_table(tier: str, owner_id: str, context: tuple) -> tuple[list[dict], list[str], dict[str, int]]:
     """Rows of the member table / heatmap: a team's people, or the company's teams."""
-    res, members_of, names, titles, plan_order, objectives_by_key, own = context
+    res, members_of, names, titles, plan_order, objectives_by_key, own, left = context
     empty = {"red": 0, "yellow": 0, "green": 0, "no_data": 0}
     members = members_of.get((tier, owner_id), [])
     if tier == "person" or not members:
@@ -428,6 +480,7 @@ def _member_table(tier: str, owner_id: str, context: tuple) -> tuple[list[dict],
             "score": _f(me["score"]) if me else None,
             "status": status,
             "cells": cells,
+            "left_on": left.get(mid) if child_tier == "person" else None,
         })
     rows.sort(key=lambda r: (-(r["score"] if r["score"] is not None else -1), r["name"]))
     return rows, [titles.get(o, o) for o in ids], dist

@@ -162,7 +162,8 @@ def check_owners(df: pd.DataFrame, people_ids: set[str], file: str, sheet: str |
     what = "1 row names an owner" if n == 1 else f"{n} rows name owners"
     return [Problem(file, f"{what} missing from the people directory ({shown}); "
                           f"{'it counts' if n == 1 else 'they count'} for the company only", sheet=sheet, row=first,
-                    column=labels.get(column, column), value=values[0], severity="warning", code="owner")]
+                    column=labels.get(column, column), value=values[0], severity="warning", code="owner",
+                    expected_zh=f"{n} 行的负责人不在员工名册中（{shown}），只计入公司")]
 
 
 def check_plan(plan: pd.DataFrame, ws: cfg.Workspace, team_ids: set[str] | None, people_ids: set[str] | None,
@@ -583,7 +584,8 @@ def _stage_one(name: str, source: cfg.Source, frame: pd.DataFrame, contract: Con
         elif not frame.attrs.get("read_problems"):
             found.append(Problem(source.path, f"no rows below the header: the {name} table has no data, so "
                                               "its metrics show 'no data'", sheet=source.sheet,
-                                 severity="warning", code="empty"))
+                                 severity="warning", code="empty",
+                                 expected_zh=f"表头下没有数据行：{name} 表没有数据，其指标显示为“无数据”"))
     usable = not any(p.code in ("column", "empty") and p.severity == "error" for p in found)
     return table, found, labels, usable
 
@@ -693,4 +695,6 @@ def _derived_note(tables: Mapping[str, pd.DataFrame], contracts: Mapping[str, Co
     return Problem("okr.yaml", f"no people source: {n} {'person' if n == 1 else 'people'} taken from the owner ids "
                                f"in {', '.join(sources) or 'no table'}; their names are their ids and they get no "
                                "email (add a people source for names, teams and email addresses)",
-                   severity="warning", code="people")
+                   severity="warning", code="people",
+                   expected_zh=f"没有员工名册：{n} 人取自 {'、'.join(sources) or '（无）'} 中的负责人编号；姓名即编号，"
+                               "没有邮箱（添加员工名册可得到姓名、团队和邮箱）")
