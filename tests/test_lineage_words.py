@@ -1,16 +1,23 @@
 """Each KR's lineage on a card, in plain words and in the card's language.
 
 The expected sentences are written out by hand: what a reader of the card should be told about a metric's
-rows, filter, time, owner and files.
+rows, filter, time, owner and files. The last tests go over every KR of the demo plan: Chinese sentences hold
+no English word other than the workspace's own ids, English ones no Chinese character other than its values.
 """
 
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from transforms import config as cfg
 from transforms.lineage import EventLog, KrRef, LineageContext, Rollup, TableFacts, kr_lineage, lineage_context
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "data" / "demo"
 
 METRICS = {
     "won_revenue": {"kind": "sum", "table": "deals", "column": "amount", "time": "closed_at",
@@ -395,3 +402,104 @@ def test_a_label_missing_in_the_card_language_falls_back_to_the_other():
         "exports/leads.csv")
     assert words("new_leads_en", "person", 72, "zh-CN") == (
         "New leads：leads 的行数，按 created_at 计入本季度，归属本人：来自 exports/leads.csv 的 72 行")
+
+
+# -- the demo plan ---------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def demo():
+    from flows.config_io import load_workspace
+    from flows.extract import read_all
+    from transforms.calendar import parse_quarter
+    from transforms.report import compute_quarter
+    from transforms.scorecards import build_scorecards
+    from transforms.validation import stage_workspace
+
+    ws, folder = load_workspace(DEMO)
+    raw, _ = read_all(dict(ws.sources), folder)
+    tables, _ = stage_workspace(raw, ws)
+    res = compute_quarter(ws, tables, parse_quarter("FY2017-18-Q4", ws.fiscal_year_start_month))
+    cards = {loc: build_scorecards(res, ws, tables, loc, "2026-12-01 08:00", "x") for loc in ("zh-CN", "en")}
+    return ws, tables, res, cards
+
+
+def _card_lineages(cards: list[dict]) -> list[tuple[str, str, str, str]]:
+    """(tier, owner, kr, lineage) of every KR on every card."""
+    return [(c["tier"], c["owner_id"], kr["kr_id"], kr["lineage"])
+            for c in cards for o in c["objectives"] for kr in o["krs"]]
+
+
+def _where_values(where: dict) -> list[object]:
+    out: list[object] = []
+    for cond in where.values():
+        if isinstance(cond, list):
+            out += cond
+        elif isinstance(cond, dict):
+            out += [v for op, v in cond.items() if not op.endswith("_col") and op not in ("is_null", "times")]
+        else:
+            out.append(cond)
+    return [x for v in out for x in (v if isinstance(v, list) else [v])]
+
+
+def _config_values(ws: cfg.Workspace) -> list[str]:
+    """Every value a metric definition compares with or names, as the card writes it."""
+    out: list[object] = []
+    for m in ws.metrics.values():
+        d = m.definition
+        for field in ("where", "head_where", "reference_where"):
+            out += _where_values(getattr(d, field, None) or {})
+        for field in ("from_stage", "to_stage", "compound_from", "relative_to"):
+            v = getattr(d, field, None)
+            out += v if isinstance(v, list) else [v] if v is not None else []
+    return [("true" if v else "false") if isinstance(v, bool) else str(v) for v in out]
+
+
+ID_TOKEN = re.compile(r"[A-Za-z0-9_./%-]+")
+ID_FIELDS = ("table", "column", "time", "start", "end", "divide_by", "entity", "stage_column", "reference",
+             "reference_column")
+
+
+def _allowed_ids(ws: cfg.Workspace, tables: dict) -> set[str]:
+    """Table and column names, filter values, file names and the Latin ids inside Chinese labels (MQL, X)."""
+    ids = set(tables) | {c for t in tables.values() for c in t.columns}
+    for m in ws.metrics.values():
+        d = m.definition
+        ids |= {getattr(d, f) for f in ID_FIELDS if isinstance(getattr(d, f, None), str)}
+        for field in ("where", "head_where", "reference_where"):
+            ids |= set(getattr(d, field, None) or {})
+    ids |= {s.path for s in ws.sources.values()}
+    ids |= {t for v in _config_values(ws) for t in ID_TOKEN.findall(v)}
+    ids |= {t for m in ws.metrics.values() for t in ID_TOKEN.findall(m.label_zh or "")}
+    return ids
+
+
+def test_demo_zh_lineage_has_no_english_but_ids(demo):
+    ws, tables, _, cards = demo
+    allowed = _allowed_ids(ws, tables)
+    found = _card_lineages(cards["zh-CN"])
+    assert len(found) > 1000
+    for tier, owner, kr, text in found:
+        stray = [t for t in ID_TOKEN.findall(text) if re.search("[A-Za-z]", t) and t not in allowed]
+        assert stray == [], (tier, owner, kr, text)
+        assert not re.search(r", |: |; |\(|\)", text), (tier, owner, kr, text)  # Chinese punctuation only
+
+
+def test_demo_en_lineage_has_no_chinese_but_chinese_values(demo):
+    ws, _, _, cards = demo
+    chinese = sorted({v for v in _config_values(ws) if re.search("[\u3000-\u9fff\uff00-\uffef]", v)}, key=len,
+                     reverse=True)
+    for tier, owner, kr, text in _card_lineages(cards["en"]):
+        for value in chinese:
+            text = text.replace(value, "")
+        assert not re.search("[\u3000-\u9fff\uff00-\uffef]", text), (tier, owner, kr, text)
+
+
+def test_demo_lineage_says_each_kr_row_count_and_its_files(demo):
+    ws, _, res, cards = demo
+    rows = {(t, str(o), str(k)): int(n) for t, o, k, n in zip(res.krs["tier"], res.krs["owner_id"],
+                                                              res.krs["kr_id"], res.krs["rows"])}
+    paths = [s.path for s in ws.sources.values()]
+    for locale, word in (("zh-CN", " 行"), ("en", " row")):
+        for tier, owner, kr, text in _card_lineages(cards[locale]):
+            assert f"{rows[(tier, owner, kr)]:,}{word}" in text, (tier, owner, kr, text)
+            assert any(p in text for p in paths), text

@@ -15,6 +15,7 @@ import pandas as pd
 
 from transforms import config as cfg
 from transforms.calendar import Quarter
+from transforms.lineage import KrRef, LineageContext, Rollup, kr_lineage, lineage_context
 from transforms.naming import scorecard_path
 from transforms.report import QuarterResults, build_teams
 
@@ -134,7 +135,8 @@ def _trend(row: dict, locale: str) -> list[dict]:
     ]
 
 
-def _kr_vm(row: dict, locale: str, rows_word: str) -> dict:
+def _kr_vm(row: dict, look: _Lookups) -> dict:
+    locale = look.locale
     return {
         "kr_id": str(row["kr_id"]),
         "title": title(row, "kr_title", locale),
@@ -153,10 +155,22 @@ def _kr_vm(row: dict, locale: str, rows_word: str) -> dict:
         "weight": _f(row.get("weight")),
         "weight_share": _f(row.get("weight_share")),
         "trend": _trend(row, locale),
-        "lineage": f"{row['lineage_tables']} · {row['lineage_filter']} · {int(row['rows'])} {rows_word}",
+        "lineage": _lineage_text(row, look),
         "note": _text(row.get("note")) or None,
         "covered": _covered_text(row, locale),
     }
+
+
+def _lineage_text(row: dict, look: _Lookups) -> str:
+    """The KR's lineage in plain words in the card's language (kr_values.csv keeps the raw filter)."""
+    rollup = None
+    children = _f(row.get("rollup_children"))
+    if children is not None and _text(row.get("rollup_from")):
+        child = str(row["rollup_from"])
+        rollup = Rollup(int(children), child, look.kr_metrics.get(child, str(row["metric"])))
+    quarterly = _text(row.get("quarterly_value")) or "period"
+    kr = KrRef(str(row["metric"]), str(row["tier"]), int(row["rows"]), quarterly, rollup)
+    return kr_lineage(look.lineage, kr, look.locale)
 
 
 def _covered_text(row: dict, locale: str) -> str | None:
@@ -182,7 +196,8 @@ class _Lookups:
     res: QuarterResults
     kr_records: list[dict]
     locale: str
-    rows_word: str
+    lineage: LineageContext
+    kr_metrics: dict[str, str]
     names: dict[tuple[str, str], str]
     titles: dict[str, str]
     kr_titles: dict[str, str]
@@ -208,8 +223,9 @@ def _lookups(res: QuarterResults, ws: cfg.Workspace, tables: dict, locale: str) 
     plan_order = {oid: i for i, oid in enumerate(titles)}
     member_context = (res, _members(res, person_team), names, titles, plan_order, objectives, owners)
     children = _group(res.alignment.to_dict("records"), "parent_tier", "parent_owner_id", "parent_objective_id")
-    return _Lookups(res, kr_records, locale, ROWS_WORD.get(locale, "rows"), names, titles, kr_titles, objectives,
-                    owners, children, person_team, member_context)
+    kr_metrics = {str(r["kr_id"]): str(r["metric"]) for r in kr_records}
+    return _Lookups(res, kr_records, locale, lineage_context(ws, tables), kr_metrics, names, titles, kr_titles,
+                    objectives, owners, children, person_team, member_context)
 
 
 def build_scorecards(
@@ -323,7 +339,7 @@ def _objective_vm(look: _Lookups, o: dict, krs: list[dict], weighted: bool) -> d
         "weight_share": _f(o.get("weight_share")) if weighted else None,
         "aligned_to": look.titles.get(str(parent)) if _text(parent) else None,
         "aligned_children": aligned,
-        "krs": [_kr_vm(r, look.locale, look.rows_word) for r in krs],
+        "krs": [_kr_vm(r, look) for r in krs],
     }
 
 
