@@ -265,6 +265,7 @@ def test_value_rollup_sums_children_and_warns_when_targets_do_not_add_up():
     assert out.loc[("team", "T2", "rev_t"), "actual"] == 50.0
     assert out.loc[("team", "T1", "rev_t"), "rows"] == 7   # 3 + 4
     assert out.loc[("team", "T1", "rev_t"), "lineage_filter"] == "sum of 2 person values of rev_p"
+    assert out.loc[("team", "T1", "rev_t"), "rollup_children"] == 2  # the card's lineage names them
     # persons and non-value KRs unchanged
     assert out.loc[("person", "p1", "rev_p"), "actual"] == 100.0
     assert out.loc[("team", "T1", "other"), "actual"] == 7.0

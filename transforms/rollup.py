@@ -166,6 +166,7 @@ def value_rollup(
         out.at[i, "actual"] = c["actual"].sum(min_count=1)
         out.at[i, "rows"] = int(c["rows"].sum())
         out.at[i, "lineage_filter"] = f"sum of {len(c)} {child_tier} values of {p['rollup_from']}"
+        out.loc[i, "rollup_children"] = len(c)  # the card's lineage says how many values were summed
         child_target = float(c["target"].sum())
         if p["target"] and abs(child_target - p["target"]) > tolerance * abs(p["target"]):
             warnings.append(

@@ -17,6 +17,7 @@ from transforms import config as cfg
 from transforms import story
 from transforms.calendar import Quarter
 from transforms.history import kr_overall_shares
+from transforms.lineage import KrRef, LineageContext, Rollup, kr_lineage, lineage_context
 from transforms.naming import scorecard_path
 from transforms.report import QuarterResults, build_teams
 
@@ -137,7 +138,7 @@ def _trend(row: dict, locale: str) -> list[dict]:
 
 
 def _kr_vm(row: dict, look: _Lookups) -> dict:
-    locale, rows_word = look.locale, look.rows_word
+    locale = look.locale
     key = story.OwnerKey(str(row["tier"]), str(row["owner_id"]))
     earlier = story.kr_history(look.res.history, key, str(row["kr_id"]))
     return {
@@ -158,7 +159,7 @@ def _kr_vm(row: dict, look: _Lookups) -> dict:
         "weight": _f(row.get("weight")),
         "weight_share": _f(row.get("weight_share")),
         "trend": _trend(row, locale),
-        "lineage": f"{row['lineage_tables']} · {row['lineage_filter']} · {int(row['rows'])} {rows_word}",
+        "lineage": _lineage_text(row, look),
         "note": _text(row.get("note")) or None,
         "covered": _covered_text(row, locale),
         "share": _f(row.get("share")),
@@ -212,6 +213,18 @@ def pace_state(row: dict, mid_quarter: bool) -> str | None:
     return "ahead" if score >= expected else "behind"
 
 
+def _lineage_text(row: dict, look: _Lookups) -> str:
+    """The KR's lineage in plain words in the card's language (kr_values.csv keeps the raw filter)."""
+    rollup = None
+    children = _f(row.get("rollup_children"))
+    if children is not None and _text(row.get("rollup_from")):
+        child = str(row["rollup_from"])
+        rollup = Rollup(int(children), child, look.kr_metrics.get(child, str(row["metric"])))
+    quarterly = _text(row.get("quarterly_value")) or "period"
+    kr = KrRef(str(row["metric"]), str(row["tier"]), int(row["rows"]), quarterly, rollup)
+    return kr_lineage(look.lineage, kr, look.locale)
+
+
 def _covered_text(row: dict, locale: str) -> str | None:
     """A coverage's two counts in words ("11 of 27"), shown beside its share."""
     n, of = _f(row.get("covered")), _f(row.get("covered_of"))
@@ -235,7 +248,8 @@ class _Lookups:
     res: QuarterResults
     kr_records: list[dict]
     locale: str
-    rows_word: str
+    lineage: LineageContext
+    kr_metrics: dict[str, str]
     names: dict[tuple[str, str], str]
     titles: dict[str, str]
     kr_titles: dict[str, str]
@@ -265,8 +279,9 @@ def _lookups(res: QuarterResults, ws: cfg.Workspace, tables: dict, locale: str) 
     left = leavers(res)
     member_context = (res, _members(res, person_team), names, titles, plan_order, objectives, owners, left)
     children = _group(res.alignment.to_dict("records"), "parent_tier", "parent_owner_id", "parent_objective_id")
-    return _Lookups(res, kr_records, locale, ROWS_WORD.get(locale, "rows"), names, titles, kr_titles, both,
-                    objectives, owners, children, person_team, member_context)
+    kr_metrics = {str(r["kr_id"]): str(r["metric"]) for r in kr_records}
+    return _Lookups(res, kr_records, locale, lineage_context(ws, tables), kr_metrics, names, titles, kr_titles,
+                    both, objectives, owners, children, person_team, member_context)
 
 
 def build_scorecards(
