@@ -6,8 +6,9 @@ DEMO_QUARTER ?= FY2017-18-Q4
 SIZE ?= 2k
 # test workers: one per core
 TEST_WORKERS ?= $(shell nproc)
-# Debian packages the product needs: Pango/HarfBuzz for WeasyPrint, a CJK font, poppler for PDF checks.
-DEB_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk poppler-utils
+# Debian packages the product needs: Pango/HarfBuzz for WeasyPrint, a CJK font, poppler for PDF checks,
+# Chromium for the index page's browser tests.
+DEB_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk poppler-utils chromium
 
 .PHONY: demo test lint system-deps clean bench
 
@@ -28,7 +29,7 @@ system-deps:
 	    echo "okr-report needs these system packages:$$missing"; \
 	    echo "install them with: sudo apt-get install$$missing"; exit 1; \
 	  else \
-	    echo "please install Pango, HarfBuzz (with hb-subset), a CJK font (Noto Sans CJK) and poppler-utils"; \
+	    echo "please install Pango, HarfBuzz (with hb-subset), a CJK font (Noto Sans CJK), poppler-utils and Chromium"; \
 	  fi; \
 	fi
 

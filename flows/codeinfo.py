@@ -13,7 +13,7 @@ _LIBRARIES = ("pandas", "numpy", "pyarrow", "openpyxl", "python-calamine", "jinj
               "pydyf", "tinycss2")
 """Libraries whose behaviour reaches the numbers or the pages: an upgrade re-checks everything."""
 _RENDER_LIBRARIES = ("jinja2", "weasyprint", "babel", "pydyf", "tinycss2")
-_SUFFIXES = (".py", ".html", ".css", ".yaml", ".txt", ".yml")
+_SUFFIXES = (".py", ".html", ".css", ".js", ".yaml", ".txt", ".yml")
 
 
 def _tree_digest(h: hashlib._Hash, root: Path, label: str) -> None:
@@ -22,6 +22,12 @@ def _tree_digest(h: hashlib._Hash, root: Path, label: str) -> None:
         h.update(f"{label}/{path.relative_to(root).as_posix()}\0".encode())
         h.update(path.read_bytes())
         h.update(b"\0")
+
+
+def _index_script(h: hashlib._Hash) -> None:
+    """A templates folder without ``index.js`` lays its index out with the built-in script: it counts too."""
+    if not (templates_dir() / "index.js").is_file():
+        h.update(b"templates/index.js (built in)\0" + (_package_dir("report_templates") / "index.js").read_bytes())
 
 
 def _versions(h: hashlib._Hash, names: tuple[str, ...]) -> None:
@@ -43,6 +49,7 @@ def code_digest() -> str:
     for package in ("transforms", "flows"):
         _tree_digest(h, _package_dir(package), package)
     _tree_digest(h, templates_dir(), "templates")
+    _index_script(h)
     _versions(h, _LIBRARIES)
     return h.hexdigest()
 
@@ -51,6 +58,7 @@ def render_digest() -> str:
     """What lays a view model out as HTML and PDF: templates, CSS, labels, the formatting code, the renderer."""
     h = hashlib.sha256()
     _tree_digest(h, templates_dir(), "templates")
+    _index_script(h)
     h.update((_package_dir("flows") / "render.py").read_bytes())
     _versions(h, _RENDER_LIBRARIES)
     return h.hexdigest()

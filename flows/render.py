@@ -49,6 +49,7 @@ BASELINE_NOTES = ("from_zero", "not_applicable")
 DIRECTIONS = ("increase", "decrease", "at_least", "at_most")
 UNITS = ("count", "percent", "ratio", "currency", "days", "hours", "number")
 STYLESHEET = "scorecard.css"
+INDEX_SCRIPT = "index.js"
 LABELS = "labels.yaml"
 
 _SAFE_HREF = re.compile(r"^[A-Za-z0-9._/-]+\.(html|pdf)$")
@@ -89,6 +90,29 @@ def _stylesheet_in(folder: Path) -> str:
     if "</" in css:
         raise ValueError(f"{STYLESHEET} must not contain '</' (it is inlined in a <style> element)")
     return css
+
+
+def index_script_text() -> str:
+    """The index page's sorting and filtering script, inlined so the page stays one standalone file.
+
+    A templates folder copied before the script existed has no ``index.js``; the built-in one is used then.
+    """
+    own = templates_dir() / INDEX_SCRIPT
+    return _script_in(own if own.is_file() else _builtin_templates() / INDEX_SCRIPT)
+
+
+def _builtin_templates() -> Path:
+    from importlib.resources import files
+
+    return Path(str(files("report_templates"))).resolve()
+
+
+@lru_cache(maxsize=4)
+def _script_in(path: Path) -> str:
+    script = path.read_text(encoding="utf-8")
+    if "</" in script or "<!--" in script:
+        raise ValueError(f"{path.name} must not contain '</' or '<!--' (it is inlined in a <script> element)")
+    return script
 
 
 # --------------------------------------------------------------------------- formatting
@@ -198,6 +222,7 @@ def _jinja_env(locale: str, folder: Path) -> jinja2.Environment:
     env.filters["pct"] = clamp_pct
     env.globals["L"] = text
     env.globals["css"] = Markup(stylesheet_text())
+    env.globals["index_script"] = Markup(index_script_text())
     return env
 
 
@@ -339,21 +364,42 @@ def prepare_scorecard(vm: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+_STATUS_RANK = {"red": "0", "yellow": "1", "green": "2"}  # worst first; no data sorts last either way
+
+
+def _sort_number(value: Any) -> str:
+    """A score as the browser's sort key: the float's shortest exact text, or empty (sorted last)."""
+    return repr(float(value)) if _is_number(value) else ""
+
+
+def _prepare_index_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Fixed-set tier and status, checked links, and the raw keys the page's script sorts by."""
+    tier = _one_of(row["tier"], TIERS, "person")
+    status = _status(row["status"])
+    team = row["team_name"] if tier == "person" and isinstance(row["team_name"], str) else ""
+    return {
+        **row,
+        "tier": tier,
+        "status": status,
+        "html_href": safe_href(row["html_href"]),
+        "pdf_href": safe_href(row["pdf_href"], ".pdf"),
+        "ui_team": team,
+        "ui_bar_pct": _score_pct(row["score"]),
+        "ui_score_key": _sort_number(row["score"]),
+        "ui_tier_key": str(TIERS.index(tier)),
+        "ui_status_key": _STATUS_RANK.get(status, ""),
+    }
+
+
 def prepare_index(index_vm: Mapping[str, Any]) -> dict[str, Any]:
-    """Index rows grouped company -> teams -> people, with checked links."""
-    rows = [
-        {
-            **row,
-            "tier": _one_of(row["tier"], TIERS, "person"),
-            "status": _status(row["status"]),
-            "html_href": safe_href(row["html_href"]),
-            "pdf_href": safe_href(row["pdf_href"], ".pdf"),
-            "ui_bar_pct": _score_pct(row["score"]),
-        }
-        for row in index_vm["rows"]
-    ]
-    groups = [{"tier": t, "rows": [r for r in rows if r["tier"] == t]} for t in TIERS]
-    return {**index_vm, "ui_groups": [g for g in groups if g["rows"]]}
+    """Index rows in one list, company -> teams -> people (the model's order within a tier), with checked
+    links and sort keys: the page reads right without its script, and the script only reorders and hides."""
+    hardened = [_prepare_index_row(row) for row in index_vm["rows"]]
+    rows = sorted(hardened, key=lambda r: r["ui_tier_key"])  # stable: the model's order within a tier
+    tiers = [t for t in TIERS if any(r["tier"] == t for r in rows)]
+    # ui_groups: what an index.html copied before the single table (a company's templates) still reads
+    groups = [{"tier": t, "rows": [r for r in rows if r["tier"] == t]} for t in tiers]
+    return {**index_vm, "ui_rows": rows, "ui_tiers": tiers, "ui_statuses": list(STATUSES), "ui_groups": groups}
 
 
 # --------------------------------------------------------------------------- HTML

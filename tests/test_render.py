@@ -31,6 +31,7 @@ from flows.render import (  # noqa: E402
     SafeFetcher,
     format_number,
     format_score,
+    index_script_text,
     jinja_env,
     labels,
     render_html,
@@ -111,18 +112,21 @@ class _Tags(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.tags: list[tuple[str, dict[str, str | None]]] = []
         self.style_text: list[str] = []
-        self._in_style = False
+        self.script_text: list[str] = []
+        self._in: str | None = None
 
     def handle_starttag(self, tag, attrs):
         self.tags.append((tag, dict(attrs)))
-        self._in_style = tag == "style"
+        self._in = tag if tag in ("style", "script") else None
 
     def handle_endtag(self, tag):
-        self._in_style = False
+        self._in = None
 
     def handle_data(self, data):
-        if self._in_style:
+        if self._in == "style":
             self.style_text.append(data)
+        elif self._in == "script":
+            self.script_text.append(data)
 
 
 def parse(html: str) -> _Tags:
@@ -220,8 +224,12 @@ def test_html_has_no_markup_or_css_from_data(rendered, name):
     html = rendered[name]["html"]
     doc = parse(html)
     tags = {tag for tag, _ in doc.tags}
-    assert not tags & {"script", "img", "iframe", "svg", "link", "object", "embed"}
+    assert not tags & {"img", "iframe", "svg", "link", "object", "embed"}
     assert "&lt;script&gt;" in html or "&lt;img" in html or "&lt;svg" in html  # escaped, still visible
+    # The only script is the index page's static one (sorting and filtering); scorecards have none.
+    assert [t for t, _ in doc.tags].count("script") == (1 if name == "index" else 0)
+    assert "".join(doc.script_text).strip() == (index_script_text().strip() if name == "index" else "")
+    assert not [a for t, a in doc.tags if t == "script" and a]  # inline only: no src, no type
     # The only CSS is the static stylesheet; the only style attributes are integer widths.
     assert [t for t, _ in doc.tags].count("style") == 1
     assert "".join(doc.style_text).strip() == stylesheet_text().strip()
@@ -325,6 +333,50 @@ def test_pdf_has_chinese_and_english_titles(rendered):
     assert "Understandtheweeklynewsletter'seffectiveness" in text
     index_text = squash("".join(pdf_pages(rendered["index"]["pdf"])))
     assert squash("华东销售一部 East China Sales 1") in index_text
+
+
+def test_index_rows_carry_the_raw_keys_the_page_sorts_by():
+    """Scores as exact float text or empty (never "nan", never the formatted "0.70"); a team only for people;
+    one list in tier order whatever order the rows came in."""
+    vm = load("index_zh")
+    rows = vm["rows"]
+    rows[0]["score"] = float("nan")
+    rows[1].update(score=True, team_name="not shown for a team")
+    rows[2]["score"] = 1
+    rows[6]["score"] = 0.704
+    vm["rows"] = [rows[5], rows[3], *rows[:3], *rows[4:5], *rows[6:]]  # a person and a team before the company
+    prepared = render.prepare_index(vm)["ui_rows"]
+    assert [r["owner_id"] for r in prepared] == [rows[i]["owner_id"] for i in [0, 3, 1, 2, 4, 5, *range(6, 13)]]
+    assert [r["ui_tier_key"] for r in prepared] == ["0"] + ["1"] * 4 + ["2"] * 8
+    keys = {r["owner_id"]: r["ui_score_key"] for r in prepared}
+    assert [keys[rows[i]["owner_id"]] for i in (0, 1, 2, 6, 7, 11)] == ["", "", "1.0", "0.704", "0.37", ""]
+    assert [r["ui_team"] for r in prepared][:5] == [""] * 5
+    assert {r["ui_team"] for r in prepared[5:]} == {"华东销售一部 East China Sales 1"}
+    assert [r["ui_status_key"] for r in prepared][5:] == ["1", "2", "0", "1", "2", "0", "", "1"]  # red first
+
+
+def test_index_pdf_is_the_table_without_the_browser_controls(rendered):
+    """The filter box, the sort hint and the count belong to the browser; the printed index is the table."""
+    index_text = squash("".join(pdf_pages(rendered["index"]["pdf"])))
+    for shown in ("全部记分卡", "层级", "个人", "张伟", "无数据"):
+        assert shown in index_text, shown
+    for control in ("按名称或团队筛选", "点击列标题可排序", "显示13项"):
+        assert control not in index_text, control
+
+
+def test_a_templates_folder_without_the_index_script_uses_the_built_in_one(tmp_path, monkeypatch):
+    """A company's templates copied before the index could sort still render its index, sortable."""
+    folder = tmp_path / "templates"
+    shutil.copytree(ROOT / "report_templates", folder, ignore=shutil.ignore_patterns("__pycache__", "*.py", "*.js"))
+    monkeypatch.setenv("OKR_REPORT_TEMPLATES", str(folder))
+    built_in = (ROOT / "report_templates" / "index.js").read_text(encoding="utf-8")
+    assert f"<script>\n{built_in}\n</script>" in render_index_html(load("index_zh"))
+    broken = tmp_path / "broken"  # another folder: a folder's templates are read once per process
+    shutil.copytree(folder, broken)
+    (broken / "index.js").write_text(built_in + "\n// '</script><script>alert(1)'\n", encoding="utf-8")
+    monkeypatch.setenv("OKR_REPORT_TEMPLATES", str(broken))
+    with pytest.raises(ValueError, match="must not contain"):
+        render_index_html(load("index_zh"))
 
 
 def _embedded_fonts(pdf: Path) -> list[tuple[str, str]]:
