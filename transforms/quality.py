@@ -63,14 +63,15 @@ def kr_quality(plan: pd.DataFrame, metrics: Mapping[str, cfg.MetricDef], locale:
             notes.append(NOTES["task"][lang])
         elif kind == "manual":
             notes.append(NOTES["manual"][lang])
-        if pd.isna(row.get("baseline")) and kind not in ("manual", "milestone"):
+        if pd.isna(row.get("baseline")) and kind not in ("manual", "milestone") and row.get("direction") == "increase":
             notes.append(NOTES["no_baseline"][lang])
         if pd.notna(row.get("baseline")) and row.get("baseline") == row.get("target"):
             notes.append(NOTES["same"][lang])
         title_en = str(row.get("kr_title_en") or "").lower()
         title_zh = str(row.get("kr_title_zh") or "")
-        word = next((w.strip() for w in VAGUE_EN if w in title_en), None) or next(
-            (w for w in VAGUE_ZH if w in title_zh), None)
+        in_en = next((w.strip() for w in VAGUE_EN if w in title_en), None)
+        in_zh = next((w for w in VAGUE_ZH if w in title_zh), None)
+        word = (in_zh or (None if title_zh else in_en)) if lang == "zh-CN" else (in_en or (None if title_en else in_zh))
         if word:
             notes.append(NOTES["vague"][lang].format(word=word))
         if title_en.startswith(DILUTING_EN) or any(w in title_zh for w in DILUTING_ZH):

@@ -1,5 +1,5 @@
-"""Every demo scorecard, in Chinese and in English, fills its pages: no page but a card's last is under a quarter
-full, and a key-result table continued on a new page repeats its header there.
+"""Every demo scorecard, in Chinese and in English: no page but a card's last is under a quarter full, a
+key-result table continued on a new page repeats its header there, and the words are the card's language.
 
 The fill of a page is measured on the PDF itself (poppler's word boxes): how far down the page's body, between
 the running header and footer, its lowest word reaches.
@@ -7,6 +7,7 @@ the running header and footer, its lowest word reaches.
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 import subprocess
 from pathlib import Path
@@ -80,8 +81,17 @@ def demo_en_cards(tmp_path_factory) -> Path:
     res = compute_quarter(ws, tables, quarter, None, "en", ws.history_quarters)
     cards = build_scorecards(res, ws, tables, "en", "2026-12-01 08:00", "layout")
     folder = tmp_path_factory.mktemp("demo_en_all")
-    render_pdfs([(render_html(c), str(folder / f"{c['path']}.pdf")) for c in cards], processes=1)
+    pages = {c["path"]: render_html(c) for c in cards}
+    for path, page in pages.items():
+        (folder / f"{path}.html").parent.mkdir(parents=True, exist_ok=True)
+        (folder / f"{path}.html").write_text(page, encoding="utf-8")
+    render_pdfs([(page, str(folder / f"{path}.pdf")) for path, page in pages.items()], processes=1)
     return folder
+
+
+@pytest.fixture(scope="module")
+def demo_en_html(demo_en_cards) -> dict[str, str]:
+    return {str(p.relative_to(demo_en_cards)): p.read_text(encoding="utf-8") for p in demo_en_cards.rglob("*.html")}
 
 
 def test_the_page_fill_measure_sees_an_empty_page(tmp_path):
@@ -112,3 +122,54 @@ def test_no_english_card_has_a_near_empty_page(demo_en_cards):
 def test_key_result_tables_repeat_their_header_on_every_page(demo_folder, demo_en_cards):
     assert continued_without_header(demo_folder, "基线", ("自动计算", "手动填报")) == []
     assert continued_without_header(demo_en_cards, "Baseline", ("Computed", "Manual")) == []
+
+
+# -- the card's language -------------------------------------------------------------------------------
+
+ACRONYMS = {"FY", "PDF"}  # quarter labels (FY2017-18 Q4) and the link to the PDF
+
+
+def visible_text(page: str) -> str:
+    page = re.sub(r"<style.*?</style>|<script.*?</script>|<title>.*?</title>", " ", page, flags=re.S)
+    return html_lib.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def workspace_ids() -> set[str]:
+    """Every id a card may show as written: table, column and file names, filter values, and the Latin words
+    the company itself writes in its Chinese titles (MQL, CRM)."""
+    from flows.config_io import load_workspace
+    from flows.extract import read_all
+
+    ws, ws_dir = load_workspace(DEMO)
+    text = (DEMO / "okr.yaml").read_text(encoding="utf-8")
+    ids = set(re.findall(r"[A-Za-z][A-Za-z_]+", text))  # every key, value and path the config names
+    raw, _ = read_all({"plan": ws.sources["plan"]}, ws_dir)
+    plan = raw["plan"]
+    zh_titles = " ".join(str(v) for c in plan.columns if "ZH" in c for v in plan[c].dropna())
+    return ids | set(re.findall(r"[A-Za-z][A-Za-z_]+", zh_titles)) | ACRONYMS
+
+
+def test_chinese_cards_have_no_english_words_but_ids(demo_folder):
+    allowed = workspace_ids()
+    found: dict[str, str] = {}
+    for card in sorted(demo_folder.rglob("*.html")):
+        if card.name == "index.html":
+            continue
+        for word in re.findall(r"[A-Za-z][A-Za-z_]+", visible_text(card.read_text(encoding="utf-8"))):
+            if word not in allowed:
+                found.setdefault(word, str(card.relative_to(demo_folder)))
+    assert found == {}
+
+
+def test_english_cards_have_no_chinese_but_names(demo_en_html):
+    import pandas as pd
+
+    people = pd.read_excel(DEMO / "exports" / "people.xlsx", sheet_name="员工名册")
+    cjk = r"[\u3000-\u9fff\uff00-\uffef]+"
+    names = set(people["姓名"].astype(str)) | set(re.findall(cjk, (DEMO / "okr.yaml").read_text(encoding="utf-8")))
+    found: dict[str, str] = {}
+    for path, page in demo_en_html.items():
+        for run in re.findall(cjk, visible_text(page)):
+            if run not in names:
+                found.setdefault(run, path)
+    assert found == {}
