@@ -161,12 +161,14 @@ def test_chinese_cards_have_no_english_words_but_ids(demo_folder):
     assert found == {}
 
 
-def test_english_cards_have_no_chinese_but_names(demo_en_html):
+def test_english_cards_have_no_chinese_but_names_and_notes(demo_en_html):
     import pandas as pd
 
     people = pd.read_excel(DEMO / "exports" / "people.xlsx", sheet_name="员工名册")
     cjk = r"[\u3000-\u9fff\uff00-\uffef]+"
+    notes = pd.read_excel(DEMO / "exports" / "checkins.xlsx", sheet_name="checkins")["备注"].dropna().astype(str)
     names = set(people["姓名"].astype(str)) | set(re.findall(cjk, (DEMO / "okr.yaml").read_text(encoding="utf-8")))
+    names |= {run for note in notes for run in re.findall(cjk, note)}  # check-in notes are shown as written
     found: dict[str, str] = {}
     for path, page in demo_en_html.items():
         for run in re.findall(cjk, visible_text(page)):
