@@ -7,6 +7,7 @@ import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 from prefect import task
@@ -14,7 +15,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows import mail
 from transforms.problems import InputError, Problem
-from transforms.routing import route
+from transforms.routing import Delivery, route
 from transforms.runplan import Scope
 
 REPORT_COLUMNS = ("recipient_id", "email", "path", "status", "detail")
@@ -75,7 +76,8 @@ class DeliveryRequest:
     send: bool
     resend: bool
     run_id: str
-    credentials_block: str | None = None
+    currency: str = "USD"
+    mail_options: mail.MailOptions = mail.MailOptions()  # okr.yaml's mail: section, checked
 
 
 def scoped_cards(req: DeliveryRequest) -> list[dict]:
@@ -96,12 +98,15 @@ def deliver_scorecards(req: DeliveryRequest) -> DeliverySummary:
     base = deliveries_dir(req.out, req.slug)
     summary = DeliverySummary("sent" if req.send else "outbox", skipped=skipped)
     try:
-        settings = mail.settings_from_env(block=req.credentials_block) if req.send else None
+        options = req.mail_options
+        settings = mail.settings_from_env(block=options.credentials_block, sender=options.sender) if req.send \
+            else None
     except mail.MailConfigError as exc:
         if deployment_run():  # nobody reads a terminal there: the flow run itself must fail
             raise DeliveryFailed(str(exc)) from None
         raise
-    sender = settings.sender if settings else "scorecards@okr-report.invalid"
+    message = message_request(req, settings)
+    by_path = {c["path"]: c for c in req.cards}
     ledger = mail.Ledger(base / "ledger.sqlite")
     outcomes: list[mail.Outcome] = []
     # the ledger is read and written under a lock: a second run of this quarter waits, then skips what
@@ -113,7 +118,7 @@ def deliver_scorecards(req: DeliveryRequest) -> DeliverySummary:
             if d.key in already:
                 outcomes.append(mail.Outcome(d.recipient_id, d.email, d.path, "skipped", "already sent"))
                 continue
-            items.append(_message(req, d, sender))
+            items.append(_message(req, d, by_path[d.path], message))
         if req.send:
             outcomes += mail.send_all(items, settings, ledger, attempts=_int_env("OKR_SMTP_ATTEMPTS", 4),
                                       backoff=_float_env("OKR_SMTP_BACKOFF_SECONDS", 2.0))
@@ -124,12 +129,25 @@ def deliver_scorecards(req: DeliveryRequest) -> DeliverySummary:
     return _finish(req, summary, outcomes, settings)
 
 
-def _message(req: DeliveryRequest, d, sender: str):
+def message_request(req: DeliveryRequest, settings: mail.SmtpSettings | None) -> mail.MessageRequest:
+    """What the messages share. A dry run shows okr.yaml's From, else a placeholder that cannot be mailed; a
+    send uses the address the settings resolved (mail.from, else OKR_MAIL_FROM)."""
+    options = req.mail_options
+    if settings is not None:
+        sender = mail.Mailbox(settings.sender_name, settings.sender)
+    else:
+        sender = options.sender or mail.Mailbox("", "scorecards@okr-report.invalid")
+    link_base = f"{options.public_url}/{quote(req.slug, safe='')}" if options.public_url else None
+    return mail.MessageRequest(req.quarter_label, req.company, req.locale, sender, req.currency, options.reply_to,
+                               link_base)
+
+
+def _message(req: DeliveryRequest, d: Delivery, card: dict, message: mail.MessageRequest):
     pdf = req.folder / f"{d.path}.pdf"
     sha = hashlib.sha256(pdf.read_bytes()).hexdigest()
     salt = sha + (f"|resend {req.run_id}" if req.resend else "")
-    msg_id = mail.message_id(req.quarter_label, d.key, sender, salt=salt)
-    return d, mail.build_message(d, req.quarter_label, req.company, req.locale, pdf, sender, msg_id), sha
+    msg_id = mail.message_id(req.quarter_label, d.key, message.sender.address, salt=salt)
+    return d, mail.build_message(d, card, pdf, message, msg_id), sha
 
 
 def _finish(req: DeliveryRequest, summary: DeliverySummary, outcomes: list[mail.Outcome],

@@ -11,18 +11,22 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import smtplib
 import socket
 import sqlite3
 import ssl
 import time
-from collections.abc import Callable, Iterable, Iterator
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from pathlib import Path
+from typing import Any, NamedTuple
+from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, StrictUndefined, select_autoescape
 
@@ -34,7 +38,97 @@ TRANSIENT = (smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected, smtplib.S
 
 
 class MailConfigError(ValueError):
-    """SMTP settings missing or malformed (names the variable, never shows a secret)."""
+    """SMTP settings or okr.yaml's mail: section missing or malformed (names the setting, never shows a secret)."""
+
+
+class Mailbox(NamedTuple):
+    """A display name (may be empty) and one address, as in ``OKR Reports <okr@example.com>``."""
+
+    name: str
+    address: str
+
+
+_NAMED = re.compile(r"^(?P<name>[^<>]*?)\s*<(?P<address>[^<>]*)>$")
+
+
+def parse_mailbox(text: Any, where: str) -> Mailbox:
+    """``Name <address>`` or a bare address; anything else (two addresses, line breaks) names ``where``."""
+    raw = text.strip() if isinstance(text, str) else ""
+    match = _NAMED.match(raw)
+    name, address = (match["name"].strip(), match["address"].strip()) if match else ("", raw)
+    if len(name) >= 2 and name[0] == name[-1] == '"':
+        name = name[1:-1].replace('\\"', '"')
+    if not header_safe(name) or not valid_email(address):
+        raise MailConfigError(f"{where} must be one email address, optionally with a display name "
+                              f"(\"OKR Reports <okr@example.com>\"), got {text!r}")
+    return Mailbox(name, address)
+
+
+MAIL_KEYS = ("credentials_block", "from", "reply_to", "public_url")
+
+
+@dataclass(frozen=True)
+class MailOptions:
+    """What okr.yaml's ``mail:`` says about messages (SMTP settings come from the environment or a block)."""
+
+    credentials_block: str | None = None
+    sender: Mailbox | None = None  # mail.from: wins over OKR_MAIL_FROM
+    reply_to: Mailbox | None = None
+    public_url: str | None = None  # where the published quarter folders are served, without a trailing /
+
+
+def mail_options(raw: Mapping[str, Any] | None) -> MailOptions:
+    """Check okr.yaml's ``mail:`` section; a misspelt key is an error, not a setting silently ignored."""
+    raw = dict(raw or {})
+    unknown = sorted(set(map(str, raw)) - set(MAIL_KEYS))
+    if unknown:
+        raise MailConfigError(f"mail: unknown setting {', '.join(map(repr, unknown))} in okr.yaml; expected "
+                              f"{', '.join(MAIL_KEYS)}")
+    block = raw.get("credentials_block")
+    if block is not None and (not isinstance(block, str) or not block.strip()):
+        raise MailConfigError(f"mail.credentials_block in okr.yaml must be a block name, got {block!r}")
+
+    def box(key: str) -> Mailbox | None:
+        return None if raw.get(key) is None else parse_mailbox(raw[key], f"mail.{key} in okr.yaml")
+
+    url = raw.get("public_url")
+    return MailOptions(block.strip() if block else None, box("from"), box("reply_to"),
+                       None if url is None else public_url(url))
+
+
+def public_url(value: Any) -> str:
+    """The base URL of the published scorecards, checked: it is written into every message as a link."""
+    text = value.strip() if isinstance(value, str) else ""
+    problem = _url_problem(text)
+    if problem:
+        shown = "a value holding a user name (not shown)" if "@" in text else repr(value)
+        raise MailConfigError(f"mail.public_url in okr.yaml must be the http:// or https:// address the quarter "
+                              f"folders are served from, e.g. \"https://okr.example.com/reports\" ({problem}); "
+                              f"got {shown}")
+    return text.rstrip("/")
+
+
+def _url_problem(text: str) -> str | None:
+    if not text:
+        return "it is empty or not text"
+    if any(ch.isspace() or not ch.isprintable() for ch in text):
+        return "it holds a space or control character"
+    if re.search(r"[<>\"'`{}|\\^]", text):
+        return "it holds a character a link cannot carry unescaped"
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError:
+        return "it is not a well-formed address"
+    if parts.scheme.lower() not in ("http", "https"):
+        return "only http and https links are mailed"
+    if not parts.hostname:
+        return "it names no host"
+    if "@" in parts.netloc:
+        return "a link mailed to everyone must not carry a user name or password"
+    if "?" in text or "#" in text:
+        return "scorecard paths are appended to it, so it cannot have a query or fragment"
+    return None
 
 
 @dataclass(frozen=True)
@@ -46,6 +140,7 @@ class SmtpSettings:
     password: str | None = field(repr=False)
     sender: str
     timeout: float = 30.0
+    sender_name: str = ""  # the From display name ("" -> the company's name)
 
     def describe(self) -> str:
         """For logs: no secrets."""
@@ -53,10 +148,15 @@ class SmtpSettings:
         return f"{self.security} smtp://{self.host}:{self.port}{auth}"
 
 
-def settings_from_env(env: dict[str, str] | None = None, block: str | None = None) -> SmtpSettings:
-    """SMTP settings from OKR_SMTP_* variables, or from a Prefect EmailServerCredentials block."""
+def settings_from_env(env: dict[str, str] | None = None, block: str | None = None,
+                      sender: Mailbox | None = None) -> SmtpSettings:
+    """SMTP settings from OKR_SMTP_* variables, or from a Prefect EmailServerCredentials block.
+
+    ``sender`` is okr.yaml's ``mail.from``: the workspace says who its mail is from, so it wins over
+    OKR_MAIL_FROM, which is the fallback (then a block's user name).
+    """
     env = dict(os.environ if env is None else env)
-    sender = env.get("OKR_MAIL_FROM", "").strip()
+    from_env = env.get("OKR_MAIL_FROM", "").strip()
     if block:
         from prefect_email import EmailServerCredentials
 
@@ -66,7 +166,7 @@ def settings_from_env(env: dict[str, str] | None = None, block: str | None = Non
         host, port = creds.smtp_server, int(creds.smtp_port or 0)
         username = creds.username or None
         password = creds.password.get_secret_value() if creds.password else None
-        sender = sender or (username or "")
+        from_env = from_env or (username or "")
     else:
         host = env.get("OKR_SMTP_HOST", "").strip()
         if not host:
@@ -82,9 +182,8 @@ def settings_from_env(env: dict[str, str] | None = None, block: str | None = Non
     if security not in SECURITY:
         raise MailConfigError(f"OKR_SMTP_SECURITY must be one of {', '.join(SECURITY)}, got {security!r}")
     port = port or {"none": 25, "starttls": 587, "ssl": 465}[security]
-    if not valid_email(sender):
-        raise MailConfigError(f"OKR_MAIL_FROM must be one email address, got {sender!r}")
-    return SmtpSettings(host, port, security, username, password, sender)
+    sender = sender or parse_mailbox(from_env, "OKR_MAIL_FROM (or mail.from in okr.yaml)")
+    return SmtpSettings(host, port, security, username, password, sender.address, sender_name=sender.name)
 
 
 # -- messages ------------------------------------------------------------------------------------------
@@ -111,31 +210,118 @@ def message_id(quarter: str, key: str, sender: str, salt: str = "") -> str:
     return f"<{digest}@{sender.rsplit('@', 1)[-1]}>"
 
 
-def build_message(d: Delivery, quarter: str, company: str, locale: str, pdf: Path, sender: str,
-                  msg_id: str | None = None) -> EmailMessage:
-    """A multipart message: plain text, HTML alternative, and the PDF as application/pdf."""
-    for value in (d.recipient_name, d.owner_name, d.email, company, quarter, sender):
-        if not header_safe(value):
-            raise ValueError(f"header value holds a line break or control character: {value!r}")
-    if not valid_email(d.email) or not valid_email(sender):
-        raise ValueError(f"not one plain email address: {d.email!r} / {sender!r}")
-    env = _mail_env()
+@dataclass(frozen=True)
+class MessageRequest:
+    """What every message of one delivery shares; each recipient's own language wins over ``locale``."""
+
+    quarter: str
+    company: str
+    locale: str  # the run's
+    sender: Mailbox  # an empty display name is shown as the company's name
+    currency: str = "USD"
+    reply_to: Mailbox | None = None
+    link_base: str | None = None  # <public_url>/<quarter folder>, when the scorecards are served online
+
+
+def build_message(d: Delivery, card: dict, pdf: Path, req: MessageRequest, msg_id: str | None = None) -> EmailMessage:
+    """A multipart message in the recipient's language: plain text, HTML alternative, the PDF as application/pdf.
+
+    ``card`` is the scorecard's summary (``transforms.scorecards.card_summaries``): the body repeats its
+    score, change and KRs to act on, so the recipient knows what to do before opening the PDF.
+    """
+    from flows.mail_body import body_context, scorecard_link  # here: it loads the renderer (WeasyPrint)
+
+    sender, reply_to = req.sender, req.reply_to
+    named = [d.recipient_name, d.owner_name, d.email, req.company, req.quarter, *sender, *(reply_to or ())]
+    if not all(header_safe(value) for value in named):
+        raise ValueError(f"header value holds a line break or control character: {named!r}")
+    addresses = [d.email, sender.address] + ([reply_to.address] if reply_to else [])
+    if not all(valid_email(a) for a in addresses):
+        raise ValueError(f"not one plain email address: {addresses!r}")
+    locale = d.locale or req.locale
     lang = "zh" if locale == "zh-CN" else "en"
-    context = {"recipient": d.recipient_name, "owner": d.owner_name, "tier": d.tier, "quarter": quarter,
-               "company": company, "reason": d.reason}
-    subject = env.get_template(f"subject.{lang}.txt").render(context).strip()
+    env = _mail_env()
+    context = {"recipient": d.recipient_name, "owner": d.owner_name, "tier": d.tier, "quarter": req.quarter,
+               "company": req.company, "reason": d.reason,
+               "summary": body_context(card, locale, req.currency, scorecard_link(req.link_base, d.path))}
     msg = EmailMessage()
-    msg["Subject"] = subject
-    msg["From"] = formataddr((company, sender))
+    msg["Subject"] = env.get_template(f"subject.{lang}.txt").render(context).strip()
+    msg["From"] = formataddr((sender.name or req.company, sender.address))
+    if reply_to:
+        msg["Reply-To"] = formataddr(reply_to)
     msg["To"] = formataddr((d.recipient_name, d.email))
     msg["Date"] = formatdate(localtime=False, usegmt=True)
-    msg["Message-ID"] = msg_id or message_id(quarter, d.key, sender)
+    msg["Message-ID"] = msg_id or message_id(req.quarter, d.key, sender.address)
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(env.get_template(f"body.{lang}.txt").render(context))
     msg.add_alternative(env.get_template(f"body.{lang}.html").render(context), subtype="html")
-    filename = f"{d.owner_name} {quarter}.pdf".replace("/", "_")
-    msg.add_attachment(pdf.read_bytes(), maintype="application", subtype="pdf", filename=filename)
+    msg.add_attachment(pdf.read_bytes(), maintype="application", subtype="pdf")
+    attachment = msg.get_payload()[-1]
+    del attachment["Content-Disposition"]
+    attachment["Content-Disposition"] = content_disposition(
+        f"{d.owner_name} {req.quarter}.pdf".replace("/", "_"), f"OKR scorecard {d.owner_id} {req.quarter}.pdf")
     return msg
+
+
+# -- the attachment's name --------------------------------------------------------------------------------
+
+_LINE = 78  # RFC 5322's recommended line length, which the email package keeps to when it writes headers
+
+
+class _WrittenAsIs(str):
+    """A header value the email package writes exactly as given.
+
+    Given a string, the package re-renders Content-Disposition from its parsed parameters and keeps only
+    one of ``filename`` / ``filename*``; a value with a ``name`` is taken for a header object and asked to
+    ``fold`` itself (email.policy), so this one comes out with both. As a str it reads like any header value.
+    """
+
+    name = "Content-Disposition"
+
+    def __new__(cls, lines: list[str]) -> _WrittenAsIs:
+        self = super().__new__(cls, " ".join(line.strip() for line in lines))
+        self.lines = lines
+        return self
+
+    def fold(self, *, policy: Any) -> str:
+        return f"{self.name}: {policy.linesep.join(self.lines)}{policy.linesep}"
+
+    def __reduce__(self) -> tuple:
+        return type(self), (self.lines,)
+
+
+def ascii_filename(name: str, limit: int = 60) -> str:
+    """A plain ASCII file name for mail clients that do not read RFC 2231 (accents dropped, the rest _)."""
+    stem, dot, ext = name.rpartition(".")
+    stem, ext = (stem, ext) if dot else (name, "pdf")
+    text = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^A-Za-z0-9 ._()-]+", "_", text)
+    text = re.sub(r"\s+", " ", re.sub(r"_+", "_", text)).strip(" ._") or "scorecard"
+    return f"{text[:limit].rstrip(' ._')}.{ext}"
+
+
+def content_disposition(name: str, fallback: str) -> str:
+    """``attachment`` with the real name as RFC 2231 ``filename*`` and an ASCII ``filename`` beside it.
+
+    Clients that read RFC 2231 (RFC 6266: they prefer ``filename*``) show ``name``; older ones show the
+    ASCII fallback rather than mojibake or nothing. A plain ASCII name needs only ``filename``. Long names
+    are split into RFC 2231 sections (between characters) so that no line is longer than 78 characters.
+    """
+    if name.isascii() and name.isprintable() and not re.search(r'["\\]', name) and len(name) <= _LINE - 16:
+        return _WrittenAsIs(["attachment;", f' filename="{name}"'])
+    lines = ["attachment;", f' filename="{ascii_filename(fallback)}";']
+    encoded = "utf-8''" + quote(name, safe="")
+    if len(encoded) + len(" filename*=") <= _LINE:
+        return _WrittenAsIs([*lines, f" filename*={encoded}"])
+    chunks, current = [], "utf-8''"
+    for piece in (quote(ch, safe="") for ch in name):  # a character's bytes are never split between sections
+        if len(current) + len(piece) > _LINE - len(f" filename*{len(chunks)}*=;"):
+            chunks.append(current)
+            current = ""
+        current += piece
+    chunks.append(current)
+    sections = [f" filename*{i}*={chunk}" for i, chunk in enumerate(chunks)]
+    return _WrittenAsIs([*lines, *[f"{line};" for line in sections[:-1]], sections[-1]])
 
 
 # -- ledger --------------------------------------------------------------------------------------------

@@ -232,7 +232,7 @@ def deliver_stage(prep: PreparedRun, cards: list[dict], folder: Path, run_id: st
         cards=cards, folder=folder, out=prep.root, slug=prep.variant.slug, quarter_label=prep.variant.label,
         company=company, locale=prep.variant.locale, people=tables["people"], teams=build_teams(tables),
         executives=prep.ws.executives, scope=prep.scope, send=opts.send, resend=opts.resend, run_id=run_id,
-        credentials_block=prep.ws.mail.get("credentials_block")))
+        currency=prep.ws.currency, mail_options=mail.mail_options(prep.ws.mail)))
 
 
 def run_prepared(prep: PreparedRun) -> RunOutcome:

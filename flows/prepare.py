@@ -100,8 +100,7 @@ def prepare_run(request: RunRequest, today: pd.Timestamp | None = None) -> Prepa
         scope = resolve_scope(ws, ws_dir, request.team, request.person)
     except VariantError as exc:
         raise InputError(exc.problems) from None
-    if request.options.send:
-        check_mail_settings(ws)
+    check_mail_settings(ws, request.options.send)
     t = time.perf_counter()
     digests = hash_inputs(ws, ws_dir)
     hashing = time.perf_counter() - t
@@ -160,13 +159,14 @@ def directory_tables(ws: Workspace, ws_dir: Path) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def check_mail_settings(ws: Workspace) -> None:
-    """SMTP settings from the environment are checked before anything runs (a credentials block is loaded
-    by the flow, which has the engine it lives in)."""
-    if ws.mail.get("credentials_block"):
-        return
+def check_mail_settings(ws: Workspace, send: bool) -> None:
+    """okr.yaml's mail: section (a dry run writes the same messages), and for a send the SMTP settings from
+    the environment, are checked before anything runs (a credentials block is loaded by the flow, which has
+    the engine it lives in)."""
     try:
-        mail.settings_from_env()
+        options = mail.mail_options(ws.mail)
+        if send and not options.credentials_block:
+            mail.settings_from_env(sender=options.sender)
     except mail.MailConfigError as exc:
         raise InputError([Problem("mail settings", str(exc))]) from None
 

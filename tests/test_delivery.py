@@ -15,13 +15,14 @@ import subprocess
 import sys
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from functools import cache
 from io import BytesIO
 from pathlib import Path
+from urllib.parse import unquote
 
 import pandas as pd
 import pytest
@@ -35,6 +36,7 @@ from tests.conftest import DEMO, DEMO_QUARTER, DEMO_SLUG, ROOT, okr_report
 TEAM = "central"  # has a leaver mid-quarter (still has a scorecard) and one who left before it
 SENDER = "okr-report@xinghe.example.cn"
 FILENAME_2231 = re.compile(r"filename\*(?:0\*)?=utf-8''", re.IGNORECASE)
+FILENAME_ASCII = re.compile(r'filename="OKR scorecard [ -~]+\.pdf"')
 
 
 # -- expectations from the raw exports ------------------------------------------------------------------
@@ -264,10 +266,30 @@ def squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+def rfc2231_name(value: str) -> str:
+    """A Content-Disposition's ``filename*`` (or its ``filename*0*``, ``filename*1*`` ... sections) decoded."""
+    sections = re.findall(r"filename\*(?:(\d+)\*)?=([^;\s]+)", value)
+    joined = "".join(v for _, v in sorted(sections, key=lambda s: int(s[0] or 0)))
+    charset, _, text = joined.split("'", 2)
+    assert charset.lower() == "utf-8", value
+    return unquote(text, encoding="utf-8")
+
+
+def shown_filename(part: EmailMessage) -> str:
+    """The name a mail client shows: ``filename*`` when present (RFC 6266), else ``filename``.
+
+    Python's own ``get_filename`` returns the ASCII ``filename`` fallback when both are present, so the
+    header is read as it was written.
+    """
+    (raw,) = [v for k, v in part.raw_items() if k.lower() == "content-disposition"]
+    value = re.sub(r"\r?\n[ \t]", " ", raw)
+    return rfc2231_name(value) if "filename*" in value else part.get_filename()
+
+
 def pdf_attachment(msg: EmailMessage) -> tuple[str, bytes]:
     pdfs = [part for part in msg.iter_attachments() if part.get_content_type() == "application/pdf"]
     assert len(pdfs) == 1, [p.get_content_type() for p in msg.iter_attachments()]
-    return pdfs[0].get_filename(), pdfs[0].get_content()
+    return shown_filename(pdfs[0]), pdfs[0].get_content()
 
 
 def first_page_text(pdf: bytes) -> str:
@@ -310,7 +332,9 @@ def test_dry_run_outbox_holds_well_formed_messages(published):
         body = msg.get_body(("plain",)).get_content()
         assert person_name_of(rcpt) in body
         name, data = pdf_attachment(msg)
-        assert FILENAME_2231.search(raw.decode("ascii")), eml.name  # non-ASCII names per RFC 2231
+        assert FILENAME_2231.search(raw.decode("ascii")), eml.name  # non-ASCII names per RFC 2231 ...
+        assert FILENAME_ASCII.search(raw.decode("ascii")), eml.name  # ... and an ASCII name beside them
+        assert "得分：" in body and msg["From"].addresses[0].addr_spec == "scorecards@okr-report.invalid"
         assert name.startswith(owner_name(tier, owner)) and name.endswith(".pdf"), name
         assert data[:5] == b"%PDF-"
         assert squash(owner_name(tier, owner)) in first_page_text(data), (eml.name, owner)
@@ -435,10 +459,12 @@ def team_items(out: Path):
     p = people().copy()
     teams = pd.DataFrame({"team_id": list(team_leads()), "lead_id": list(team_leads().values())})
     deliveries, _ = route(cards, p, teams, [])
+    by_path = {c["path"]: c for c in cards}
+    req = mail.MessageRequest("FY2017-18 Q4", "星河智能科技", "zh-CN", mail.Mailbox("", SENDER), "CNY")
     items = []
     for d in deliveries:
         pdf = out / DEMO_SLUG / f"{d.path}.pdf"
-        items.append((d, mail.build_message(d, "FY2017-18 Q4", "星河智能科技", "zh-CN", pdf, SENDER), "sha"))
+        items.append((d, mail.build_message(d, by_path[d.path], pdf, req), "sha"))
     return deliveries, items
 
 
@@ -539,17 +565,23 @@ def test_names_and_addresses_with_line_breaks_are_never_addressed(out):
     assert len(skipped) == 4
 
     pdf = card_file(out, "company", config()["company"]["id"])
+    summary = {"tier": "person", "owner_id": "P4", "owner_name": "Peggy", "path": "people/P4", "score": 0.5,
+               "status": "yellow", "change": None, "focus": []}
+    req = mail.MessageRequest("FY2017-18 Q4", "Co", "en", mail.Mailbox("", SENDER))
     good = Delivery("P4", "Peggy", "peggy@example.com", "person", "P4", "Peggy", "people/P4", "own")
-    assert mail.build_message(good, "FY2017-18 Q4", "Co", "en", pdf, SENDER)["To"]
+    assert mail.build_message(good, summary, pdf, req)["To"]
     for bad in (Delivery("P1", "Eve\r\nBcc: victim@example.com", "eve@example.com", "person", "P1", "Eve",
                          "people/P1", "own"),
                 Delivery("P4", "Peggy", "peggy@example.com", "person", "P4", "Peggy\nX-Evil: 1", "people/P4", "own"),
                 Delivery("P2", "Mallory", "mallory@example.com\r\nBcc: v@example.com", "person", "P2", "Mallory",
                          "people/P2", "own")):
         with pytest.raises(ValueError):
-            mail.build_message(bad, "FY2017-18 Q4", "Co", "en", pdf, SENDER)
-    with pytest.raises(ValueError):
-        mail.build_message(good, "FY2017-18 Q4\r\nBcc: v@example.com", "Co", "en", pdf, SENDER)
+            mail.build_message(bad, summary, pdf, req)
+    for hostile in (replace(req, quarter="FY2017-18 Q4\r\nBcc: v@example.com"),
+                    replace(req, sender=mail.Mailbox("OKR\r\nBcc: v@example.com", SENDER)),
+                    replace(req, reply_to=mail.Mailbox("", "v@example.com\r\nBcc: w@example.com"))):
+        with pytest.raises(ValueError):
+            mail.build_message(good, summary, pdf, hostile)
 
 
 # -- the issue's acceptance check ------------------------------------------------------------------------

@@ -62,6 +62,8 @@ def _c(dtype: DType, **kw: object) -> Col:
     return Col(dtype, **kw)  # type: ignore[arg-type]
 
 
+LOCALES = ("zh-CN", "en")
+"""The languages a scorecard and its email can be written in (people.locale: a person's own)."""
 LEAD_STAGES = ("prospect", "mql", "sql", "won", "lost")
 DEAL_STAGES = ("open", "won", "lost")
 OUTCOMES = ("positive", "neutral", "negative")
@@ -81,6 +83,7 @@ CONTRACTS: dict[str, Contract] = {
                 "region_id": _c("str", required=False),
                 "started_at": _c("datetime", required=False),
                 "ended_at": _c("datetime", required=False),
+                "locale": _c("str", required=False, allowed=LOCALES),
             },
             key=("person_id",),
             description="People directory: one row per person; headcount over time comes from the dates.",

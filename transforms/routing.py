@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from transforms.contracts import LOCALES
+
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 
@@ -27,6 +29,7 @@ class Delivery:
     owner_name: str
     path: str  # scorecard path relative to the quarter folder, without extension
     reason: str  # own / team_lead / executive
+    locale: str | None = None  # the recipient's language from the people directory (None: the run's)
 
     @property
     def key(self) -> str:
@@ -93,7 +96,9 @@ def route(
             if not header_safe(name):
                 skipped.append(f"{pid}: name holds line breaks or control characters")
                 continue
-            out.append(Delivery(pid, name, email, tier, owner, card["owner_name"], card["path"], reason))
+            locale = _text(person.get("locale"))
+            out.append(Delivery(pid, name, email, tier, owner, card["owner_name"], card["path"], reason,
+                                locale if locale in LOCALES else None))
     return out, skipped
 
 
