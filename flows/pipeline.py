@@ -124,7 +124,9 @@ def build_views(res: QuarterResults, ws: Workspace, tables: Handoff, locale: str
     """Scorecard view models and the KR table."""
     cards = build_scorecards(res, ws, tables.value, locale, generated_at, "", global_notes=notes)
     names = {(c["tier"], c["owner_id"]): c["owner_name"] for c in cards}
-    return cards, kr_table(res, names, locale)
+    texts = {(c["tier"], c["owner_id"], kr["kr_id"]): kr["lineage"] for c in cards for o in c["objectives"]
+             for kr in o["krs"]}
+    return cards, kr_table(res, names, locale, texts)
 
 
 @task(cache_policy=NO_CACHE)

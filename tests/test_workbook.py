@@ -18,7 +18,8 @@ WORDS_ZH = Words({"green": "正常", "yellow": "有风险", "red": "落后", "no
 
 def _kr() -> pd.DataFrame:
     base = {"quarter": "2024-Q1", "objective_title": "增长", "source": "computed", "direction": "increase",
-            "rows": 10, "lineage": "deals · stage = won · 10 行", "month_1": "2024-01", "month_2": "2024-02",
+            "rows": 10, "lineage": "deals · stage = won · 10 行", "lineage_text": "deals 中 stage 为 won 的行数：10 行",
+            "previous_actual": 700.0, "previous_score": 0.7, "month_1": "2024-01", "month_2": "2024-02",
             "month_3": "2024-03", "weight_share": 0.5, "attainment": 0.8, "baseline": None}
     rows = [
         {"tier": "company", "owner_id": "acme", "owner_name": "Acme", "team_id": None, "kr_id": "K1",
@@ -50,11 +51,13 @@ def test_one_sheet_per_tier_and_definitions_in_the_locale(book):
     assert book.sheetnames == ["公司", "团队", "个人", "定义"]
     assert [c.value for c in book["公司"][1]] == [
         "负责人", "团队", "目标", "关键结果", "来源", "基线", "目标值", "实际值", "达成率", "得分", "状态", "权重",
-        "行数", "2024-01", "2024-02", "2024-03", "数据来源"]
+        "行数", "2024-01", "2024-02", "2024-03", "上季度实际值", "上季度得分", "数据来源"]
     assert [book[s].max_row for s in ("公司", "团队", "个人")] == [2, 2, 2]
     definitions = {r[0].value: r[1].value for r in book["定义"].iter_rows(min_row=2)}
     assert definitions["得分"] == "评分，0.0 至 1.0"
-    assert len(definitions) == 17
+    assert len(definitions) == 19
+    assert _row(book["公司"], 2)["数据来源"].value == "deals 中 stage 为 won 的行数：10 行"
+    assert _row(book["公司"], 2)["上季度实际值"].value == 700.0
 
 
 def test_numbers_stay_numbers_with_formats_by_unit(book):
@@ -82,7 +85,7 @@ def test_status_is_a_coloured_localized_word(book):
 def test_header_frozen_filtered_and_columns_sized(book):
     ws = book["团队"]
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == "A1:Q2"
+    assert ws.auto_filter.ref == "A1:S2"
     assert ws.column_dimensions["C"].width == 36
     assert all(ws.cell(1, c).font.b for c in range(1, ws.max_column + 1))
 

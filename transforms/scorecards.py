@@ -69,8 +69,10 @@ def _text(v: object) -> str:
     return "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
 
 
-def kr_table(res: QuarterResults, names: dict[tuple[str, str], str], locale: str) -> pd.DataFrame:
-    """One row per tier, owner and KR: the machine-readable output with lineage."""
+def kr_table(res: QuarterResults, names: dict[tuple[str, str], str], locale: str,
+             lineage_texts: dict[tuple[str, str, str], str] | None = None) -> pd.DataFrame:
+    """One row per tier, owner and KR: the machine-readable output with lineage (raw, and in plain words as the
+    cards say it), and the same KR of the same owner in the previous quarter."""
     k = res.krs
     person_team = res.org.person_team().astype("object").to_dict()
     team_id = [
@@ -116,6 +118,14 @@ def kr_table(res: QuarterResults, names: dict[tuple[str, str], str], locale: str
     out["lineage"] = [
         f"{t} · {f} · {n} {rows_word}" for t, f, n in zip(k["lineage_tables"], k["lineage_filter"], k["rows"])
     ]
+    keys = list(zip(k["tier"].astype(str), k["owner_id"].astype(str), k["kr_id"].astype(str)))
+    out["lineage_text"] = [(lineage_texts or {}).get(key) for key in keys]
+    previous = res.quarter.shift(-1).label
+    h = res.history.krs
+    h = h[h["quarter"] == previous].set_index(["tier", "owner_id", "kr_id"])
+    out["previous_quarter"] = previous if res.history.quarters and res.history.quarters[-1] == previous else None
+    out["previous_actual"] = [h["actual"].get(key) if key in h.index else None for key in keys]
+    out["previous_score"] = [h["score"].get(key) if key in h.index else None for key in keys]
     labels = k["month_labels"].fillna("").astype(str).str.split("|")
     for i in (1, 2, 3):
         out[f"month_{i}"] = [lab[i - 1] if len(lab) >= i and lab[i - 1] else None for lab in labels]

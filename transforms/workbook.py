@@ -62,8 +62,13 @@ COLUMNS: tuple[Column, ...] = (
            Format.BY_UNIT, 11),
     Column("month_3_actual", "Month 3", "第3月", "The value of the quarter's third month", "季度第三个月的数值",
            Format.BY_UNIT, 11),
-    Column("lineage", "Source data", "数据来源", "Tables, filter and row count behind the value",
-           "数值所依据的数据表、筛选条件与行数", Format.TEXT, 48),
+    Column("previous_actual", "Previous quarter", "上季度实际值",
+           "The same key result of the same owner in the previous quarter, computed from the same exports",
+           "同一负责人同一关键结果在上季度的数值，由同一批导出数据计算", Format.BY_UNIT, 12),
+    Column("previous_score", "Previous score", "上季度得分", "Its grade in the previous quarter", "上季度的评分",
+           Format.SCORE, 9),
+    Column("lineage_text", "Source data", "数据来源", "What was counted, from which rows of which files",
+           "统计了什么、来自哪些文件的哪些行", Format.TEXT, 60),
 )
 
 TIERS = (("company", "Company", "公司"), ("team", "Teams", "团队"), ("person", "People", "个人"))
