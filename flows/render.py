@@ -158,7 +158,7 @@ def format_score(value: Any, locale: str) -> str:
     """Scores always show two decimals (0.70, not 0.7) so a column of them lines up."""
     if not _is_number(value):
         return labels(locale)["no_data"]
-    return format_decimal(value, "0.00", locale=_babel_locale(locale))
+    return format_decimal(round(value, 2) + 0.0, "0.00", locale=_babel_locale(locale))  # never "-0.00"
 
 
 def format_delta(value: Any, locale: str) -> str:
@@ -337,6 +337,7 @@ def _prepare_story(vm: Mapping[str, Any]) -> dict[str, Any]:
         "change": None if change is None else {**change, "arrow": _one_of(change["arrow"], ARROWS, "flat")},
         "focus": [{**unit(f), "status": _status(f["status"])} for f in vm["focus"]],
         "gaps": [unit(g) for g in vm["gaps"]],
+        "behind": [{**b, "status": _status(b["status"])} for b in vm["behind"]],
     }
 
 

@@ -114,14 +114,16 @@ def movers(records: list[dict], previous: pd.DataFrame, owner: OwnerKey) -> dict
 
 
 def behind_pace(records: list[dict]) -> list[dict]:
-    """Mid-quarter: graded KRs below the score expected by now, the most points at stake first."""
+    """Mid-quarter: the KRs at risk or off track by now (cumulative ones judged against the pace expected by
+    now, the others as they stand), the most points at stake first, with the expected score where there is one."""
     out = []
     for r in records:
-        score, expected = _num(r.get("score")), _num(r.get("expected_score"))
-        if score is not None and expected is not None and score < expected and str(r["status"]) in GRADED:
-            out.append({"kr_id": str(r["kr_id"]), "score": score, "expected_score": expected,
-                        "behind": expected - score, "share": _num(r.get("share"))})
-    out.sort(key=lambda m: (-(m["share"] or 0.0) * m["behind"], m["kr_id"]))
+        score = _num(r.get("score"))
+        if score is None or str(r["status"]) not in ("red", "yellow"):
+            continue
+        out.append({"kr_id": str(r["kr_id"]), "score": score, "expected_score": _num(r.get("expected_score")),
+                    "status": str(r["status"]), "lost": _lost(r)})
+    out.sort(key=lambda m: (-m["lost"], m["score"], m["kr_id"]))
     return out[:TOP]
 
 
