@@ -1,4 +1,5 @@
-"""Chart geometry worked out by hand for small inputs.
+"""Chart geometry worked out by hand for small inputs, then the macros through the project's Jinja env, the
+SVG read back as XML and the PDF read back with pdftotext.
 
 Layout constants the hand computations use (transforms/charts.py): labels beside the chart leave 1.0 above
 the plot and 0.5 under it; labels inside leave 3.0 above, 3.0 under (and 3.0 more under negative columns)
@@ -9,9 +10,13 @@ and a 12.0 gutter right of a trend (7.0 right of a score history). Columns are h
 from __future__ import annotations
 
 import math
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
 
 import pytest
 
+from flows.render import chart_palette, jinja_env, pdf_bytes, safe_chart
 from transforms.charts import (
     Column,
     HistoryPoint,
@@ -24,6 +29,7 @@ from transforms.charts import (
 )
 
 MONTHS = ("Jan", "Feb", "Mar")
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 def _trend(values, target, *, cumulative=False, elapsed=None, size=(100.0, 40.0), inside=False, direction="increase"):
@@ -222,3 +228,84 @@ def test_records_refuse_coordinates_outside_the_box_and_non_numbers():
                status='red" onload="x')
     with pytest.raises(ValueError):
         TrendRequest(MONTHS, (1.0, 2.0), None, False, None, "increase")  # 3 labels, 2 values
+
+
+def test_only_charts_built_by_the_geometry_pass():
+    chart = _trend([10, -5, 20], 30)
+    assert safe_chart(chart) is chart
+    assert safe_chart({"width": 100, "columns": []}) is None
+    assert safe_chart(None) is None
+
+
+def test_palette_has_every_colour_as_hex():
+    palette = chart_palette()
+    for name in ("met", "short", "plain", "green", "yellow", "red", "no_data", "line", "target", "pace"):
+        assert palette[name].startswith("#") and len(palette[name]) in (4, 7)
+
+
+# --------------------------------------------------------------------------- rendered
+
+
+def _render(source: str, locale: str = "en", **charts) -> str:
+    return jinja_env(locale).from_string(source).render(**charts)
+
+
+def _svg(markup: str) -> ET.Element:
+    return ET.fromstring(f"<root>{markup}</root>").find(f"{SVG}svg")
+
+
+def test_trend_macro_draws_the_geometry_and_writes_the_values_beside():
+    chart = _trend([10, -5, 20], 30)
+    out = _render('{% from "charts.html" import trend_chart %}{{ trend_chart(c, "count", "CNY") }}', c=chart)
+    svg = _svg(out)
+    assert svg.get("viewBox") == "0 0 100.0 40.0" and svg.get("role") == "img" and svg.get("aria-label")
+    assert svg.find(f"{SVG}title").text == "Monthly trend"
+    rects = svg.findall(f"{SVG}rect")
+    assert [(r.get("class"), r.get("x"), r.get("y"), r.get("width"), r.get("height")) for r in rects] == [
+        ("col short", "12.2", "23.0", "9.0", "11.0"), ("col short", "45.5", "34.0", "9.0", "5.5"),
+        ("col short", "78.8", "12.0", "9.0", "22.0")]
+    assert {r.get("fill") for r in rects} == {chart_palette()["short"]}
+    polylines = svg.findall(f"{SVG}polyline")
+    assert [p.get("points") for p in polylines] == ["16.7,23.0 50.0,39.5 83.3,12.0"]
+    lines = {ln.get("class"): ln.get("y1") for ln in svg.findall(f"{SVG}line")}
+    assert lines == {"axis": "34.0", "target": "1.0"}
+    assert svg.findall(f"{SVG}text") == []  # labels beside, in HTML
+    assert "Jan 10 · Feb -5 · Mar 20 · Target ↑30" in out
+
+
+def test_trend_macro_with_labels_inside_and_a_pace_line():
+    chart = _trend([10, 20], 60, cumulative=True, elapsed=0.5, size=(90.0, 61.5), inside=True)
+    svg = _svg(_render('{% from "charts.html" import trend_chart %}{{ trend_chart(c, "count", "CNY") }}', c=chart))
+    assert [p.get("class") for p in svg.findall(f"{SVG}polyline")] == ["pace", "line"]
+    texts = [(t.get("class"), t.text) for t in svg.findall(f"{SVG}text")]
+    assert texts == [("v", "10"), ("v", "30"), ("name", "Jan"), ("name", "Feb"), ("tv", "↑60")]
+
+
+def test_history_macro_marks_the_current_quarter_and_the_empty_one():
+    chart = _history([("Q1", 0.5, "yellow"), ("Q2", None, "no_data"), ("Q3", 0.8, "green")])
+    svg = _svg(_render('{% from "charts.html" import history_chart %}{{ history_chart(c, "count", "CNY") }}', c=chart))
+    rects = [(r.get("class"), r.get("x"), r.get("y")) for r in svg.findall(f"{SVG}rect")]
+    assert rects == [("col yellow", "6.0", "12.5"), ("col green current", "48.0", "6.8"), ("gap", "27.0", "19.6")]
+    assert svg.findall(f"{SVG}rect")[2].get("fill") == "none"  # hollow
+    texts = [t.text for t in svg.findall(f"{SVG}text")]
+    assert texts == ["0.50", "0.80", "no data", "Q1", "Q2", "Q3", "0.00", "1.00"]
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
+@pytest.mark.parametrize("locale", ["en", "zh-CN"])
+def test_charts_reach_the_pdf_with_their_labels(tmp_path, locale):
+    months = ("7月", "8月", "9月") if locale == "zh-CN" else MONTHS
+    trend = trend_chart(TrendRequest(months, (1710.0, None, 1915.0), 2000.0, False, None, "at_least"))
+    inside = trend_chart(TrendRequest(months, (410.0, 520.0, 610.0), 1800.0, True, 0.9, "increase",
+                                      height=20.0, inside_labels=True))
+    history = _history([("2024 Q4", 0.42, "red"), ("2025 Q1", None, "no_data"), ("2025 Q2", 0.81, "green")])
+    page = ('{% from "charts.html" import trend_chart, history_chart %}<html><head><style>{{ css }}</style></head>'
+            '<body>{{ trend_chart(t, "count", "CNY") }}{{ trend_chart(i, "count", "CNY") }}'
+            '{{ history_chart(h, "count", "CNY") }}</body></html>')
+    pdf = tmp_path / "charts.pdf"
+    pdf.write_bytes(pdf_bytes(_render(page, locale, t=trend, i=inside, h=history)))
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    no_data = "无数据" if locale == "zh-CN" else "no data"
+    for word in ("1,710", "1,915", "≥2,000", "410", "930", "1,540", "↑1,800", "0.42", "0.81", "1.00", "2025 Q2",
+                 no_data, months[1]):
+        assert word in text, word
