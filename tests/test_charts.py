@@ -32,9 +32,11 @@ MONTHS = ("Jan", "Feb", "Mar")
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-def _trend(values, target, *, cumulative=False, elapsed=None, size=(100.0, 40.0), inside=False, direction="increase"):
-    return trend_chart(TrendRequest(MONTHS[: len(values)], tuple(values), target, cumulative, elapsed, direction,
-                                    width=size[0], height=size[1], inside_labels=inside))
+def _trend(values, target, **options):
+    """A trend of the first months in a 100 x 40 box, labels beside, unless ``options`` say otherwise."""
+    fields = {"cumulative": False, "elapsed": None, "direction": "increase", "width": 100.0, "height": 40.0,
+              **options}
+    return trend_chart(TrendRequest(MONTHS[: len(values)], tuple(values), target, **fields))
 
 
 def _boxes(chart) -> list[tuple[float, float, float, float]]:
@@ -63,7 +65,7 @@ def test_columns_stand_on_the_zero_line_and_negative_ones_hang_from_it():
 def test_labels_inside_get_their_rows_and_positions():
     # 102 x 44, labels inside: plot x 0..90 (gutter 12), y 3..38 (44 - 3 names - 3 under negatives):
     # 35 high for -5..30, 1 per unit; slots 30, columns 9 wide at 15, 45, 75.
-    c = _trend([10, -5, 20], 30, size=(102.0, 44.0), inside=True)
+    c = _trend([10, -5, 20], 30, width=102.0, height=44.0, inside_labels=True)
     assert c.zero_y == 33.0
     assert _boxes(c) == [(10.5, 23.0, 9.0, 10.0), (40.5, 33.0, 9.0, 5.0), (70.5, 13.0, 9.0, 20.0)]
     # above a column by 0.7; under a negative one by 2.4 (its text hangs below the baseline)
@@ -78,7 +80,7 @@ def test_labels_inside_get_their_rows_and_positions():
 def test_a_value_label_on_the_target_line_moves_above_it():
     # 102 x 44 inside, no negatives: y 3..41 for 0..30. 28 -> top 41 - 28 * 38/30 = 5.53, label 4.83,
     # its text 2.93..4.83 would be struck by the target at 3.0: it moves to 3.0 - 0.7.
-    c = _trend([28, 10, 10], 30, size=(102.0, 44.0), inside=True)
+    c = _trend([28, 10, 10], 30, width=102.0, height=44.0, inside_labels=True)
     assert c.columns[0].label_y == 2.3
     assert c.columns[1].label_y == 27.6  # 41 - 10 * 38/30 - 0.7, clear of the line: left alone
 
@@ -96,7 +98,7 @@ def test_running_totals():
 
 def test_a_cumulative_kr_shows_running_totals_at_each_month_end():
     # 90 x 61.5 beside: y 1..61 for 0..60, 1 per unit. Quarter 0..90, months end at 30, 60, 90.
-    c = _trend([10, 20, 30], 60, cumulative=True, size=(90.0, 61.5))
+    c = _trend([10, 20, 30], 60, cumulative=True, width=90.0, height=61.5)
     assert [col.value for col in c.columns] == [10, 30, 60]
     assert _boxes(c) == [(1.0, 51.0, 29.0, 10.0), (31.0, 31.0, 29.0, 30.0), (61.0, 1.0, 29.0, 60.0)]
     # from 0 at the quarter start through each total at its month end
@@ -108,7 +110,7 @@ def test_a_cumulative_kr_shows_running_totals_at_each_month_end():
 
 def test_mid_quarter_a_cumulative_kr_gets_the_pace_line():
     # elapsed 0.5: January is over, February under way (its total is as of mid-quarter, x 45)
-    c = _trend([10, 20], 60, cumulative=True, elapsed=0.5, size=(90.0, 61.5))
+    c = _trend([10, 20], 60, cumulative=True, elapsed=0.5, width=90.0, height=61.5)
     assert c.pace == "0.0,61.0 90.0,1.0"  # 0 at the start to the target at the end
     assert _boxes(c) == [(1.0, 51.0, 29.0, 10.0), (31.0, 31.0, 14.0, 30.0)]
     assert c.lines == ("0.0,61.0 30.0,51.0 45.0,31.0",)
@@ -124,7 +126,7 @@ def test_mid_quarter_a_rate_has_no_pace_line_its_target_is_its_pace():
 
 def test_months_without_a_value_are_gaps_and_break_the_line():
     # cumulative 10, -, 30 -> totals 10, -, 40 in 90 x 61.5 (y 1..61 for 0..60)
-    c = _trend([10, None, 30], 60, cumulative=True, size=(90.0, 61.5))
+    c = _trend([10, None, 30], 60, cumulative=True, width=90.0, height=61.5)
     assert _boxes(c) == [(1.0, 51.0, 29.0, 10.0), (61.0, 21.0, 29.0, 40.0)]
     assert [(g.x, g.y, g.w, g.h) for g in c.gaps] == [(31.0, 58.6, 29.0, 2.4)]  # 2.4 high on the zero line
     assert c.lines == ("0.0,61.0 30.0,51.0",)  # March alone draws no line
@@ -152,8 +154,9 @@ def test_the_range_always_includes_zero_and_the_target():
 # --------------------------------------------------------------------------- history
 
 
-def _history(points, scores=True, size=(70.0, 25.0)):
-    return history_chart(HistoryRequest(tuple(HistoryPoint(*p) for p in points), scores, size[0], size[1]))
+def _history(points, scores=True):
+    """Quarters in the default 70 x 25 box, labels inside."""
+    return history_chart(HistoryRequest(tuple(HistoryPoint(*p) for p in points), scores))
 
 
 def test_history_of_scores_with_a_quarter_without_data():
@@ -274,7 +277,7 @@ def test_trend_macro_draws_the_geometry_and_writes_the_values_beside():
 
 
 def test_trend_macro_with_labels_inside_and_a_pace_line():
-    chart = _trend([10, 20], 60, cumulative=True, elapsed=0.5, size=(90.0, 61.5), inside=True)
+    chart = _trend([10, 20], 60, cumulative=True, elapsed=0.5, width=90.0, height=61.5, inside_labels=True)
     svg = _svg(_render('{% from "charts.html" import trend_chart %}{{ trend_chart(c, "count", "CNY") }}', c=chart))
     assert [p.get("class") for p in svg.findall(f"{SVG}polyline")] == ["pace", "line"]
     texts = [(t.get("class"), t.text) for t in svg.findall(f"{SVG}text")]

@@ -236,11 +236,13 @@ def _finite(value: object) -> float | None:
 
 
 def _share(value: object) -> float | None:
+    """A share of the quarter, kept within 0-1 (a late or early run day must not push a line out)."""
     number = _finite(value)
     return None if number is None else min(1.0, max(0.0, number))
 
 
 def _check_size(width: float, height: float, inside_labels: bool) -> None:
+    """A box too small for a plot (and its label rows) would give columns of no height or negative ones."""
     least = MIN_HEIGHT + (LABEL_ROW * 2 + AXIS_ROW if inside_labels else 0.0)
     if not (_finite(width) and _finite(height) and width >= MIN_WIDTH and height >= least):
         raise ValueError(f"a chart needs at least {MIN_WIDTH} x {least} units, not {width} x {height}")
@@ -392,6 +394,7 @@ def _text_width(text: str) -> float:
 
 
 def _lines(text: str, two: bool) -> tuple[str, ...]:
+    """A name on one line, or split at its last space (a fiscal year over its quarter)."""
     head, _, tail = text.rpartition(" ")
     return (head, tail) if two and head else (text,)
 
@@ -436,6 +439,7 @@ def _polylines(points: Sequence[tuple[float, float] | None]) -> tuple[str, ...]:
 
 
 def _met(value: float, goal: float, direction: str) -> str:
+    """Whether a month reached its goal, the way its KR counts: at most the goal when lower is better."""
     lower = direction in LOWER_IS_BETTER
     return "met" if (value <= goal if lower else value >= goal) else "short"
 
