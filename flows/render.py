@@ -38,6 +38,7 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from flows.locations import templates_dir
+from transforms import charts
 
 LOCALES = ("zh-CN", "en")
 STATUSES = ("red", "yellow", "green", "no_data")
@@ -56,6 +57,8 @@ _SAFE_HREF = re.compile(r"^[A-Za-z0-9._/-]+\.(html|pdf)$")
 _UP_ONE = "../"
 _CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 _MAX_TEMPLATE_FILE = 5 * 1024 * 1024
+_CHART_COLOUR = re.compile(r"--chart-([a-z_]+):\s*(#[0-9a-fA-F]{6}|#[0-9a-fA-F]{3})\s*;")
+CHART_COLOURS = (*charts.STATUSES, *charts.TONES, "line", "target", "pace", "axis", "grid", "gap", "text", "muted")
 
 Progress = Callable[[int], None]
 
@@ -113,6 +116,22 @@ def _script_in(path: Path) -> str:
     if "</" in script or "<!--" in script:
         raise ValueError(f"{path.name} must not contain '</' or '<!--' (it is inlined in a <script> element)")
     return script
+
+
+def chart_palette() -> dict[str, str]:
+    """The charts' colours, from the ``--chart-*`` properties of the print CSS: the macros write them as
+    fill and stroke attributes, because WeasyPrint's SVG renderer does not apply the page's stylesheet
+    (nor var()) inside an inline SVG. Every colour a chart uses must be there, as a #hex colour."""
+    return _palette_in(templates_dir())
+
+
+@lru_cache(maxsize=4)
+def _palette_in(folder: Path) -> dict[str, str]:
+    palette = dict(_CHART_COLOUR.findall(_stylesheet_in(folder)))
+    missing = [name for name in CHART_COLOURS if name not in palette]
+    if missing:
+        raise ValueError(f"{STYLESHEET} lacks the chart colours {', '.join('--chart-' + m for m in missing)}")
+    return {name: palette[name] for name in CHART_COLOURS}
 
 
 # --------------------------------------------------------------------------- formatting
@@ -223,6 +242,7 @@ def _jinja_env(locale: str, folder: Path) -> jinja2.Environment:
     env.globals["L"] = text
     env.globals["css"] = Markup(stylesheet_text())
     env.globals["index_script"] = Markup(index_script_text())
+    env.globals["chart_colour"] = chart_palette()
     return env
 
 
@@ -254,6 +274,12 @@ def _one_of(value: Any, allowed: Sequence[str], default: str) -> str:
 
 def _status(value: Any) -> str:
     return _one_of(value, STATUSES, "no_data")
+
+
+def safe_chart(value: Any) -> charts.TrendChart | charts.HistoryChart | None:
+    """A chart only as built by transforms.charts, whose constructors check every coordinate (finite,
+    inside the viewBox) and class name; anything else (a dict from JSON, a look-alike) is no chart."""
+    return value if type(value) in (charts.TrendChart, charts.HistoryChart) else None
 
 
 def _currency(value: Any) -> str:
