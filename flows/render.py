@@ -296,8 +296,8 @@ def _prepare_kr(kr: Mapping[str, Any], mid_quarter: bool) -> dict[str, Any]:
     return {
         **kr,
         "history": [{**p, "status": _status(p["status"])} for p in kr["history"]],
-        "ui_trend_chart": None,
-        "ui_history_chart": None,
+        "ui_trend_chart": safe_chart(kr["trend_chart"]),
+        "ui_history_chart": safe_chart(kr["history_chart"]),
         "source": _one_of(kr["source"], SOURCES, "manual"),
         "direction": _one_of(kr["direction"], DIRECTIONS, "increase"),
         "unit": _one_of(kr["unit"], UNITS, "number"),
@@ -384,7 +384,7 @@ def prepare_scorecard(vm: Mapping[str, Any]) -> dict[str, Any]:
         "member_columns": columns,
         "links": {"index": safe_href(vm["links"]["index"]), "pdf": safe_href(vm["links"]["pdf"], ".pdf")},
         **_prepare_story(vm),
-        "ui_history_chart": None,
+        "ui_history_chart": safe_chart(vm["history_chart"]),
         "ui_distribution": _distribution(vm["distribution"]),
         "ui_detail_colspan": 5 if mid else 4,  # lineage cell: the columns right of "target"
         "ui_glance_colspan": 4 if weighted else 3,  # "none" row: every column right of "#"

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from transforms import charts, story
 from transforms import config as cfg
-from transforms import story
 from transforms.calendar import Quarter
 from transforms.history import kr_overall_shares
 from transforms.lineage import KrRef, LineageContext, Rollup, kr_lineage, lineage_context
@@ -151,6 +151,9 @@ def _kr_vm(row: dict, look: _Lookups) -> dict:
     locale = look.locale
     key = story.OwnerKey(str(row["tier"]), str(row["owner_id"]))
     earlier = story.kr_history(look.res.history, key, str(row["kr_id"]))
+    kr_points = [{"quarter": q, "value": v, "status": st, "is_current": False} for q, v, st in earlier] + [
+        {"quarter": look.res.quarter.label, "value": _f(row.get("actual")), "status": str(row["status"]),
+         "is_current": True}]
     return {
         "kr_id": str(row["kr_id"]),
         "title": title(row, "kr_title", locale),
@@ -174,10 +177,10 @@ def _kr_vm(row: dict, look: _Lookups) -> dict:
         "covered": _covered_text(row, locale),
         "share": _f(row.get("share")),
         "short_by": story.short_by(row),
-        "history": [{"quarter": q, "value": v, "status": st, "is_current": False} for q, v, st in earlier]
-        + [{"quarter": look.res.quarter.label, "value": _f(row.get("actual")), "status": str(row["status"]),
-            "is_current": True}],
+        "history": kr_points,
         "is_cumulative": bool(row.get("is_cumulative")),
+        "trend_chart": _trend_chart(row, look),
+        "history_chart": history_chart(kr_points, scores=False),
         "decimals": value_decimals([row.get("baseline"), row.get("target"), row.get("actual")], str(row["unit"])),
         "baseline_note": baseline_note(row),
         "pace": pace_state(row, look.res.elapsed is not None),
@@ -233,6 +236,26 @@ def _lineage_text(row: dict, look: _Lookups) -> str:
     quarterly = _text(row.get("quarterly_value")) or "period"
     kr = KrRef(str(row["metric"]), str(row["tier"]), int(row["rows"]), quarterly, rollup)
     return kr_lineage(look.lineage, kr, look.locale)
+
+
+def _trend_chart(row: dict, look: _Lookups) -> charts.TrendChart | None:
+    """The KR's months against its target (running totals for cumulative KRs), pace mid-quarter."""
+    trend = _trend(row, look.locale)
+    if not trend:
+        return None
+    return charts.trend_chart(charts.TrendRequest(
+        tuple(t["label"] for t in trend), tuple(t["value"] for t in trend), _f(row.get("target")),
+        bool(row.get("is_cumulative")), look.res.elapsed, str(row["direction"])))
+
+
+def history_chart(points: list[dict], scores: bool) -> charts.HistoryChart | None:
+    """Earlier quarters beside this one; none when there is no earlier quarter to draw. An owner's scores get
+    the larger chart with its labels inside; a KR's values a strip as low as its monthly trend beside it."""
+    if len(points) < 2:
+        return None
+    size = {} if scores else {"width": 60.0, "height": 14.0, "inside_labels": False}
+    return charts.history_chart(charts.HistoryRequest(
+        tuple(charts.HistoryPoint(p["quarter"], p["value"], p["status"]) for p in points), scores, **size))
 
 
 def _covered_text(row: dict, locale: str) -> str | None:
@@ -390,6 +413,7 @@ def _story(look: _Lookups, key: story.OwnerKey, me: dict, records: list[dict], m
     rollup = story.members_rollup([m["score"] for m in members], [m["status"] for m in members]) if members else None
     return {
         "history": points,
+        "history_chart": history_chart(points, scores=True),
         "history_quarters": list(res.history.quarters),
         "change": story.change(points, previous),
         "focus": story.focus(records, look.kr_titles_both, look.locale),
