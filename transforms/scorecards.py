@@ -253,7 +253,7 @@ def history_chart(points: list[dict], scores: bool) -> charts.HistoryChart | Non
     the larger chart with its labels inside; a KR's values a strip as low as its monthly trend beside it."""
     if len(points) < 2:
         return None
-    size = {} if scores else {"width": 60.0, "height": 14.0, "inside_labels": False}
+    size = {"width": 54.0, "height": 24.0} if scores else {"width": 60.0, "height": 14.0, "inside_labels": False}
     return charts.history_chart(charts.HistoryRequest(
         tuple(charts.HistoryPoint(p["quarter"], p["value"], p["status"]) for p in points), scores, **size))
 
