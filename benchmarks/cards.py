@@ -48,11 +48,16 @@ cards = [c for c in build_scorecards(res, ws, tables, ws.locale, "bench", "bench
 cards = sorted(cards, key=lambda c: c["owner_id"])[: int(sys.argv[3])]
 pdf_bytes(render_html(cards[0]))  # fonts and caches warm
 started = time.perf_counter()
+pdfs = [pdf_bytes(render_html(card)) for card in cards]
+seconds = time.perf_counter() - started
+import subprocess, tempfile
 pages = 0
-for card in cards:
-    pdf = pdf_bytes(render_html(card))
-    pages += pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
-print(json.dumps({"seconds": time.perf_counter() - started, "cards": len(cards), "pages": pages}))
+with tempfile.NamedTemporaryFile(suffix=".pdf") as fh:
+    for pdf in pdfs:
+        fh.seek(0); fh.truncate(); fh.write(pdf); fh.flush()
+        info = subprocess.run(["pdfinfo", fh.name], capture_output=True, text=True, check=True).stdout
+        pages += int(info.split("Pages:")[1].split()[0])
+print(json.dumps({"seconds": seconds, "cards": len(cards), "pages": pages}))
 """
 
 
