@@ -245,7 +245,7 @@ def _trend_chart(row: dict, look: _Lookups) -> charts.TrendChart | None:
         return None
     return charts.trend_chart(charts.TrendRequest(
         tuple(t["label"] for t in trend), tuple(t["value"] for t in trend), _f(row.get("target")),
-        bool(row.get("is_cumulative")), look.res.elapsed, str(row["direction"])))
+        bool(row.get("is_cumulative")), look.res.elapsed, str(row["direction"]), height=10.0))
 
 
 def history_chart(points: list[dict], scores: bool) -> charts.HistoryChart | None:
@@ -253,9 +253,18 @@ def history_chart(points: list[dict], scores: bool) -> charts.HistoryChart | Non
     the larger chart with its labels inside; a KR's values a strip as low as its monthly trend beside it."""
     if len(points) < 2:
         return None
-    size = {"width": 54.0, "height": 24.0} if scores else {"width": 60.0, "height": 14.0, "inside_labels": False}
+    size = {"width": 54.0, "height": 24.0} if scores else {"width": 60.0, "height": 10.0, "inside_labels": False}
+    current = str(points[-1]["quarter"])
     return charts.history_chart(charts.HistoryRequest(
-        tuple(charts.HistoryPoint(p["quarter"], p["value"], p["status"]) for p in points), scores, **size))
+        tuple(charts.HistoryPoint(short_quarter(p["quarter"], current), p["value"], p["status"]) for p in points),
+        scores, **size))
+
+
+def short_quarter(label: str, current: str) -> str:
+    """``Q3`` for a quarter of the current one's fiscal year (``FY2017-18 Q3`` beside ``FY2017-18 Q4``), else the
+    whole label: a chart's names stay short where the year goes without saying."""
+    year, _, q = str(label).rpartition(" ")
+    return q if year and year == current.rpartition(" ")[0] else str(label)
 
 
 def _covered_text(row: dict, locale: str) -> str | None:
