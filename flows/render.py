@@ -154,6 +154,8 @@ def format_number(value: Any, unit: str, locale: str, currency: str = "CNY", dec
     text = labels(locale)
     if not _is_number(value):
         return text["no_data"]
+    if abs(value) < (0.0005 if unit == "percent" else 0.005):
+        value = 0.0  # what rounds to zero shows as 0, never "-0%"
     loc = _babel_locale(locale)
     fixed = "" if decimals is None else ("." + "0" * decimals if decimals else "")
     if unit == "percent":
