@@ -100,7 +100,7 @@ def test_the_team_score_beside_its_members(cards):
     t1 = cards["T1"]
     assert t1["score"] == pytest.approx(4 / 6)
     assert t1["rollup"] == {"mean": pytest.approx(0.5125), "members": 2, "with_data": 2, "at_risk": 1}
-    assert t1["how_made"] == ("The team's score is the weighted score of its own 1 key results (1 objectives); "
+    assert t1["how_made"] == ("The team's score is the weighted score of its own 1 key result (1 objective); "
                               "its members' scores do not enter it.")
 
 

@@ -146,11 +146,11 @@ HOW_MADE = {
         "left": "（{n} 个无数据的关键结果不计入）",
     },
     "en": {
-        "company": "The company's score is the weighted score of its own {krs} key results ({objectives} objectives)"
+        "company": "The company's score is the weighted score of its own {krs} {kr_word} ({objectives} {o_word})"
                    "{left}; the teams' scores do not enter it.",
-        "team": "The team's score is the weighted score of its own {krs} key results ({objectives} objectives)"
+        "team": "The team's score is the weighted score of its own {krs} {kr_word} ({objectives} {o_word})"
                 "{left}; its members' scores do not enter it.",
-        "person": "The score is the weighted score of this person's {krs} key results ({objectives} objectives){left}.",
+        "person": "The score is the weighted score of this person's {krs} {kr_word} ({objectives} {o_word}){left}.",
         "left": " ({n} without data not counted)",
     },
 }
@@ -160,4 +160,6 @@ def how_made(tier: str, krs: int, objectives: int, no_data: int, locale: str) ->
     """One sentence saying what the owner's score is made of, so a score beside its members' explains itself."""
     words = HOW_MADE["zh-CN" if locale == "zh-CN" else "en"]
     left = words["left"].format(n=no_data) if no_data else ""
-    return words[tier].format(krs=krs, objectives=objectives, left=left)
+    kr_word = "key result" if krs == 1 else "key results"
+    o_word = "objective" if objectives == 1 else "objectives"
+    return words[tier].format(krs=krs, objectives=objectives, left=left, kr_word=kr_word, o_word=o_word)
