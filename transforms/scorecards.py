@@ -120,17 +120,22 @@ def kr_table(res: QuarterResults, names: dict[tuple[str, str], str], locale: str
     ]
     keys = list(zip(k["tier"].astype(str), k["owner_id"].astype(str), k["kr_id"].astype(str)))
     out["lineage_text"] = [(lineage_texts or {}).get(key) for key in keys]
+    _add_previous(out, res, keys)
+    labels = k["month_labels"].fillna("").astype(str).str.split("|")
+    for i in (1, 2, 3):
+        out[f"month_{i}"] = [lab[i - 1] if len(lab) >= i and lab[i - 1] else None for lab in labels]
+        out[f"month_{i}_actual"] = k[f"month_{i}"]
+    return out
+
+
+def _add_previous(out: pd.DataFrame, res: QuarterResults, keys: list[tuple[str, str, str]]) -> None:
+    """The same KR of the same owner one quarter earlier (in place; empty where it was not computed)."""
     previous = res.quarter.shift(-1).label
     h = res.history.krs
     h = h[h["quarter"] == previous].set_index(["tier", "owner_id", "kr_id"])
     out["previous_quarter"] = previous if res.history.quarters and res.history.quarters[-1] == previous else None
     out["previous_actual"] = [h["actual"].get(key) if key in h.index else None for key in keys]
     out["previous_score"] = [h["score"].get(key) if key in h.index else None for key in keys]
-    labels = k["month_labels"].fillna("").astype(str).str.split("|")
-    for i in (1, 2, 3):
-        out[f"month_{i}"] = [lab[i - 1] if len(lab) >= i and lab[i - 1] else None for lab in labels]
-        out[f"month_{i}_actual"] = k[f"month_{i}"]
-    return out
 
 
 def _trend(row: dict, locale: str) -> list[dict]:
