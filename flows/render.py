@@ -366,6 +366,8 @@ def _prepare_story(vm: Mapping[str, Any]) -> dict[str, Any]:
         "focus": [{**unit(f), "status": _status(f["status"])} for f in vm["focus"]],
         "gaps": [unit(g) for g in vm["gaps"]],
         "behind": [{**b, "status": _status(b["status"])} for b in vm["behind"]],
+        "movers": {side: [{**m, "arrow": _one_of(m["arrow"], ARROWS, "flat")} for m in vm["movers"][side]]
+                   for side in ("up", "down")},
     }
 
 

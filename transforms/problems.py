@@ -10,6 +10,10 @@ MAX_PER_COLUMN = 20
 """Problems of one kind shown per file and column before the rest are summed up in one line."""
 
 
+WHERE_ZH = ("工作表 {!r}", "第 {} 行", "第 {} 行", "列 {!r}", "，")
+"""How a Chinese card says where a problem is."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One defect: where it is (file, sheet, spreadsheet row, column), the value and what was expected.
@@ -32,33 +36,27 @@ class Problem:
     expected_zh: str | None = field(default=None, compare=False)
     """The same message in Chinese, for the warnings a Chinese scorecard shows in its notes."""
 
-    def where(self) -> str:
+    def where(self, words: tuple[str, str, str, str, str] = ("sheet {!r}", "line {}", "row {}", "column {!r}",
+                                                             ", ")) -> str:
+        """File, sheet, line, row and column, in the given wording (English by default)."""
+        sheet, line, row, column, sep = words
         parts = [self.file]
         if self.sheet:
-            parts.append(f"sheet {self.sheet!r}")
+            parts.append(sheet.format(self.sheet))
         if self.line is not None:
-            parts.append(f"line {self.line}")
+            parts.append(line.format(self.line))
         if self.row is not None:
-            parts.append(f"row {self.row}")
+            parts.append(row.format(self.row))
         if self.column:
-            parts.append(f"column {self.column!r}")
-        return ", ".join(parts)
+            parts.append(column.format(self.column))
+        return sep.join(parts)
 
     def text(self, locale: str) -> str:
         """The message in the card's language (English where no Chinese wording exists)."""
         if locale != "zh-CN" or self.expected_zh is None:
             return str(self)
-        parts = [self.file]
-        if self.sheet:
-            parts.append(f"工作表 {self.sheet!r}")
-        if self.line is not None:
-            parts.append(f"第 {self.line} 行")
-        if self.row is not None:
-            parts.append(f"第 {self.row} 行")
-        if self.column:
-            parts.append(f"列 {self.column!r}")
         value = "" if self.value is None else f"：值 {show(self.value)}"
-        return f"{'，'.join(parts)}{value}：{self.expected_zh}"
+        return f"{self.where(WHERE_ZH)}{value}：{self.expected_zh}"
 
     def __str__(self) -> str:
         value = "" if self.value is None else f": value {show(self.value)}"

@@ -107,7 +107,8 @@ def movers(records: list[dict], previous: pd.DataFrame, owner: OwnerKey) -> dict
         b_score = before[kr][1]
         delta = share * (score - b_score)  # type: ignore[operator]
         if abs(delta) >= FLAT:
-            moves.append({"kr_id": kr, "points": delta, "score": score, "previous_score": b_score})
+            moves.append({"kr_id": kr, "points": delta, "arrow": arrow(delta), "score": score,
+                          "previous_score": b_score})
     up = sorted((m for m in moves if m["points"] > 0), key=lambda m: -m["points"])[:TOP]
     down = sorted((m for m in moves if m["points"] < 0), key=lambda m: m["points"])[:TOP]
     return {"up": up, "down": down}
