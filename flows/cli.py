@@ -323,6 +323,38 @@ def init(
     print_report(result)
 
 
+@app.command()
+def review(
+    plan_file: Optional[Path] = typer.Argument(None, help="A plan file (CSV or XLSX) with at least objective and "
+                                               "key result columns, in Chinese or English."),
+    workspace: Optional[Path] = typer.Option(None, "--workspace", "-w", help="Review this workspace's plan, with "
+                                             "its metrics, teams and people."),
+    output_format: str = typer.Option("text", "--format", help="text or json."),
+    locale: Optional[str] = typer.Option(None, "--locale", help="Language of the messages: zh-CN or en (default: "
+                                         "the plan's, or the workspace's)."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help="The plan's sheet in a workbook (default: the "
+                                        "first)."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
+) -> None:
+    """Check the plan's KRs against the lessons of good OKRs: tasks, missing numbers, vague or softening words,
+    attempts counted as outcomes, effort objectives, KRs that miss their objective or belong to another team,
+    and the plan's structure. Exit code 1 when a finding is an error."""
+    from flows.review import ReviewOptions, exit_code, print_review, run_review
+
+    if output_format not in ("text", "json"):
+        report_problems([Problem("--format", "expected text or json", value=output_format)], "the options")
+        raise typer.Exit(EXIT_INPUT)
+    try:
+        reviewed = run_review(ReviewOptions(plan_file, workspace, locale, sheet, output_format == "json"))
+    except InputError as exc:
+        report_problems(exc.problems, str(workspace or plan_file or "the options"))
+        raise typer.Exit(EXIT_INPUT) from None
+    except Exception as exc:  # noqa: BLE001
+        _fail_unexpected(exc, debug)
+    print_review(reviewed, output_format == "json")
+    raise typer.Exit(exit_code(reviewed))
+
+
 def main() -> None:
     try:
         app()

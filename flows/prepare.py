@@ -124,9 +124,11 @@ def resolve_scope(ws: Workspace, ws_dir: Path, team: str | None, person: str | N
     return Scope(ScopeKind.PERSON, resolve_person(str(person), tables["people"]))
 
 
-def directory_tables(ws: Workspace, ws_dir: Path) -> dict[str, pd.DataFrame]:
-    """The people directory and teams export, staged: what scopes and delivery routing need. Without a people
-    source the directory comes from the owner ids of the fact tables, so everything is read."""
+def directory_tables(ws: Workspace, ws_dir: Path,
+                     names: tuple[str, ...] = ("people", "teams")) -> dict[str, pd.DataFrame]:
+    """The people directory and teams export (or the tables named), staged: what scopes, delivery routing and
+    the plan review need. Without a people source the directory comes from the owner ids of the fact tables,
+    so everything is read."""
     from transforms.contracts import table_contracts
     from transforms.staging import stage
     from transforms.tables import Part, union
@@ -138,10 +140,10 @@ def directory_tables(ws: Workspace, ws_dir: Path) -> dict[str, pd.DataFrame]:
         problems += [p for p in found if p.severity == "error"]
         if problems:
             raise InputError(problems)
-        return {name: tables[name] for name in ("people", "teams") if name in tables}
+        return {name: tables[name] for name in names if name in tables}
     contracts = table_contracts(ws)
     tables, problems = {}, []
-    for name in ("people", "teams"):
+    for name in names:
         parts = []
         for source_name, source in ws.table_sources(name):
             try:

@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from transforms.review.lexicon import Lexicon
+
 Scalar = Union[str, int, float, bool, None]
 
 
@@ -335,6 +337,16 @@ class Company(Strict):
     name_en: str | None = None
 
 
+class ReviewSettings(Strict):
+    """How ``okr-report review`` judges the plan: the function the plan's owners belong to (so work of
+    another function stands out), per team where it differs, and words added to the built-in lexicons."""
+
+    function: str = Field("sales", description="the function of the plan's teams and people, e.g. sales")
+    team_functions: dict[str, str] = Field(default_factory=dict, description="team id -> its function")
+    max_krs_per_objective: int = Field(5, ge=1)
+    lexicon: Lexicon = Lexicon()
+
+
 class Workspace(Strict):
     """The whole okr.yaml."""
 
@@ -357,6 +369,7 @@ class Workspace(Strict):
     sources: dict[str, Source]
     metrics: dict[str, MetricDef]
     mail: dict[str, Any] = Field(default_factory=dict)
+    review: ReviewSettings = ReviewSettings()
 
     @field_validator("metrics", mode="before")
     @classmethod
