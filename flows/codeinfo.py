@@ -10,7 +10,7 @@ from pathlib import Path
 from flows.locations import templates_dir
 
 _LIBRARIES = ("pandas", "numpy", "pyarrow", "openpyxl", "python-calamine", "jinja2", "weasyprint", "babel",
-              "pydyf", "tinycss2")
+              "pydyf", "tinycss2", "jieba", "snowballstemmer")
 """Libraries whose behaviour reaches the numbers or the pages: an upgrade re-checks everything."""
 _RENDER_LIBRARIES = ("jinja2", "weasyprint", "babel", "pydyf", "tinycss2")
 _SUFFIXES = (".py", ".html", ".css", ".js", ".yaml", ".txt", ".yml")

@@ -30,10 +30,11 @@ from flows.manifest import InputRecord, Manifest
 from flows.outcome import RunClock, RunOutcome, card_counts, outcome_from_manifest, record_unchanged
 from flows.prepare import PreparedRun, RunOptions, RunRequest, directory_tables, prepare_run
 from flows.render_tasks import RenderRequest, render_version
+from flows.review import builtin_lexicon
 from transforms.calendar import Quarter
 from transforms.config import Workspace
 from transforms.problems import InputError, Problem
-from transforms.report import QuarterResults, build_teams, compute_quarter
+from transforms.report import QuarterResults, build_teams, compute_quarter, with_review
 from transforms.runplan import VariantAsk, outside_scope, reuse_plan
 from transforms.scorecards import IndexHeader, build_scorecards, card_summaries, index_model, kr_table
 from transforms.validation import stage_workspace
@@ -115,7 +116,8 @@ def stage_exports(raw: Handoff, ws: Workspace, workspace_dir: Path) -> tuple[Han
 def compute_results(ws: Workspace, tables: Handoff, quarter: Quarter, as_of: pd.Timestamp | None,
                     locale: str) -> QuarterResults:
     """Every KR value, grade and roll-up of the quarter."""
-    return compute_quarter(ws, tables.value, quarter, as_of, locale, ws.history_quarters)
+    res = compute_quarter(ws, tables.value, quarter, as_of, locale, ws.history_quarters)
+    return with_review(res, ws, tables.value, builtin_lexicon(), locale)
 
 
 @task(cache_policy=NO_CACHE)

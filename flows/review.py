@@ -17,13 +17,25 @@ from pydantic import ValidationError
 
 from flows.console import out
 from flows.extract import read_source
-from transforms.config import Source, Workspace
+from transforms.config import Source
 from transforms.problems import InputError, Problem
 from transforms.review import Finding, Lexicon, Reviewed, Severity, review_plan
 from transforms.review.headers import plan_frame
 from transforms.review.lexicon import LanguageLexicon
 
 LEXICON_FILES = {"en": "en.yaml", "zh": "zh.yaml"}
+ABSENT_EN = {
+    "baseline": "The plan has no baseline column: no KR could be checked against where it starts.",
+    "target": "The plan has no target column: numbers were looked for in the KRs' words only.",
+    "direction": "The plan has no direction column: every KR was read as one to increase.",
+    "weight": "The plan has no weight column: KRs count equally, so no weights were checked.",
+}
+ABSENT_ZH = {
+    "baseline": "计划表没有基线列：无法对照起点检查关键结果。",
+    "target": "计划表没有目标值列：只在关键结果的措辞中查找数字。",
+    "direction": "计划表没有方向列：所有关键结果都按“增加”理解。",
+    "weight": "计划表没有权重列：关键结果同等计分，未检查权重。",
+}
 
 
 @lru_cache(maxsize=1)
@@ -65,8 +77,7 @@ def review_workspace(workspace: Path, locale: str | None) -> Reviewed:
 
     ws, ws_dir = load_workspace(workspace)
     tables = directory_tables(ws, ws_dir, ("people", "teams", "plan"))
-    return review_plan(tables["plan"], builtin_lexicon(), locale or ws.locale, ws, person_teams(tables),
-                       table_columns(ws))
+    return review_plan(tables["plan"], builtin_lexicon(), locale or ws.locale, ws, person_teams(tables))
 
 
 def person_teams(tables: dict) -> dict[str, str]:
@@ -76,13 +87,6 @@ def person_teams(tables: dict) -> dict[str, str]:
         return {}
     known = people.dropna(subset=["person_id", "team_id"])
     return dict(zip(known["person_id"].astype(str), known["team_id"].astype(str), strict=True))
-
-
-def table_columns(ws: Workspace) -> dict[str, frozenset[str]]:
-    """Each table's columns, for the rules that look at what a metric counts."""
-    from transforms.contracts import table_contracts
-
-    return {name: frozenset(c.columns) for name, c in table_contracts(ws).items()}
 
 
 def _plan_locale(plan) -> str:
@@ -128,8 +132,8 @@ def text_lines(reviewed: Reviewed) -> list[str]:
         if f.suggestion:
             lines.append(f"          -> {f.suggestion}")
     if reviewed.skipped:
-        lines += ["", ("未检查（计划表缺少这些列）：" if zh else "Not checked (the plan has no column): ")
-                  + ", ".join(reviewed.skipped)]
+        lines.append("")
+        lines += [(ABSENT_ZH if zh else ABSENT_EN)[c] for c in reviewed.skipped]
     return lines
 
 

@@ -21,11 +21,11 @@ from transforms.plan import expand_plan
 from transforms.quality import (
     data_end_note,
     kept_rows_notes,
-    kr_quality,
     merge_notes,
     partial_periods,
     uncovered_metrics,
 )
+from transforms.review import Lexicon, Reviewed, review_plan
 from transforms.rollup import alignment, kr_weight_shares, objective_scores, owner_scores, value_rollup
 from transforms.scoring import grade
 from transforms.tables import membership_at
@@ -44,7 +44,8 @@ class QuarterResults:
     owners: pd.DataFrame
     alignment: pd.DataFrame
     value_warnings: list[dict] = field(default_factory=list)
-    kr_notes: dict[str, list[str]] = field(default_factory=dict)
+    review: Reviewed | None = None
+    """The plan's KR-quality review in the run's language (None: not reviewed)."""
     metric_notes: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     history: History = field(default_factory=History)
@@ -136,13 +137,20 @@ def _results(ws: cfg.Workspace, tables: Mapping[str, pd.DataFrame], quarter: Qua
         owners=owners,
         alignment=links,
         value_warnings=warnings,
-        kr_notes=kr_quality(tables["plan"], ws.metrics, locale or ws.locale),
         metric_notes=merge_notes(
             partial_periods(tables, ws.metrics, sorted(krs["metric"].unique()), quarter, ws.fiscal_year_start_month,
                             locale or ws.locale),
             kept_rows_notes(tables, ws.metrics, sorted(krs["metric"].unique()), locale or ws.locale)),
         notes=data_end_note(tables, quarter, as_of, locale or ws.locale),
     )
+
+
+def with_review(res: QuarterResults, ws: cfg.Workspace, tables: Mapping[str, pd.DataFrame], lexicon: Lexicon,
+                locale: str | None) -> QuarterResults:
+    """The results with the plan's KR-quality review, people judged by the teams they are in this quarter."""
+    person_team = res.org.person_team().dropna().astype(str).to_dict()
+    res.review = review_plan(tables["plan"], lexicon, locale or ws.locale, ws, person_team)
+    return res
 
 
 def compute_history(ws: cfg.Workspace, tables: Mapping[str, pd.DataFrame], quarter: Quarter,

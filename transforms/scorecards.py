@@ -20,6 +20,7 @@ from transforms.history import kr_overall_shares
 from transforms.lineage import KrRef, LineageContext, Rollup, kr_lineage, lineage_context
 from transforms.naming import scorecard_path
 from transforms.report import QuarterResults, build_teams
+from transforms.review import Reviewed
 
 ROWS_WORD = {"en": "rows", "zh-CN": "行"}
 MONTH_FMT = {"en": "%b", "zh-CN": "%-m月"}
@@ -121,11 +122,39 @@ def kr_table(res: QuarterResults, names: dict[tuple[str, str], str], locale: str
     keys = list(zip(k["tier"].astype(str), k["owner_id"].astype(str), k["kr_id"].astype(str)))
     out["lineage_text"] = [(lineage_texts or {}).get(key) for key in keys]
     _add_previous(out, res, keys)
+    _review_columns(out, res.review)
     labels = k["month_labels"].fillna("").astype(str).str.split("|")
     for i in (1, 2, 3):
         out[f"month_{i}"] = [lab[i - 1] if len(lab) >= i and lab[i - 1] else None for lab in labels]
         out[f"month_{i}_actual"] = k[f"month_{i}"]
     return out
+
+
+def review_notes(reviewed: Reviewed | None, keys: set[tuple[str, str]]) -> list[str] | None:
+    """The findings about a card's objectives and KRs, each after the title it is about; None when the plan
+    was not reviewed."""
+    if reviewed is None:
+        return None
+    objectives = {o for o, _ in keys}
+    return [f"{reviewed.titles.get((f.objective_id, f.kr_id), f.kr_id or f.objective_id)}: {f.message}"
+            for f in reviewed.findings
+            if (f.kr_id is None and f.objective_id in objectives) or (f.objective_id, f.kr_id) in keys]
+
+
+def _review_columns(out: pd.DataFrame, reviewed: Reviewed | None) -> None:
+    """The KR's own findings and its objective's, as codes and as the messages the cards show (in place)."""
+    pairs = list(zip(out["objective_id"].astype(str), out["kr_id"].astype(str), strict=True))
+    if reviewed is None:
+        for name in ("review_codes", "review_notes", "objective_review_codes", "objective_review_notes"):
+            out[name] = None
+        return
+    own: dict[tuple, list] = {}
+    for f in reviewed.findings:
+        own.setdefault((f.objective_id, f.kr_id), []).append(f)
+    for prefix, key in (("", lambda o, k: (o, k)), ("objective_", lambda o, k: (o, None))):
+        found = [own.get(key(o, k), []) for o, k in pairs]
+        out[f"{prefix}review_codes"] = [";".join(dict.fromkeys(f.code.value for f in fs)) for fs in found]
+        out[f"{prefix}review_notes"] = [" | ".join(f.message for f in fs) for fs in found]
 
 
 def _add_previous(out: pd.DataFrame, res: QuarterResults, keys: list[tuple[str, str, str]]) -> None:
@@ -383,8 +412,7 @@ def _card(look: _Lookups, tier: str, owner_id: str, records: list[dict], extra_n
            if w["tier"] == tier and str(w["owner_id"]) == owner_id]
     dq += [n for n in [_weighting_note(rows, weighted, look.locale)] if n]
     dq += extra_notes
-    kq = [f"{look.kr_titles[kr]}: {note}" for kr in dict.fromkeys(str(r["kr_id"]) for r in records)
-          for note in res.kr_notes.get(kr, [])]
+    kq = review_notes(res.review, {(str(r["objective_id"]), str(r["kr_id"])) for r in records})
     path = scorecard_path(tier, owner_id)
     return {
         "tier": tier,

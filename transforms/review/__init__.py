@@ -47,6 +47,12 @@ def review(req: ReviewRequest) -> Reviewed:
         for kr in o.krs:
             out += kr_findings(ctx, o, kr)
     out += structure(ctx, req.plan, s.max_krs_per_objective)
+    order = {(None, None): (-1, -1)}
+    for i, o in enumerate(req.plan.objectives):
+        order.setdefault((o.objective_id, None), (i, -1))
+        for j, kr in enumerate(o.krs):
+            order.setdefault((o.objective_id, kr.kr_id), (i, j))
+    out.sort(key=lambda f: order.get((f.objective_id, f.kr_id), (len(order), 0)))
     seen: set[tuple] = set()
     unique = []
     for f in out:
@@ -63,9 +69,12 @@ def review(req: ReviewRequest) -> Reviewed:
 
 
 def review_plan(plan: pd.DataFrame, lexicon: Lexicon, locale: str, ws: cfg.Workspace | None = None,
-                person_teams: Mapping[str, str] | None = None,
-                table_columns: Mapping[str, frozenset[str]] | None = None) -> Reviewed:
-    """Review a plan frame (plan table columns), with a workspace's settings and metrics when there is one."""
+                person_teams: Mapping[str, str] | None = None) -> Reviewed:
+    """Review a plan frame (plan table columns), with a workspace's settings, metrics and tables when there is
+    one; ``person_teams`` (person id -> team id) gives people their team's function."""
+    from transforms.contracts import table_contracts
+
+    columns = {name: frozenset(c.columns) for name, c in table_contracts(ws).items()} if ws else {}
     return review(ReviewRequest(
         draft(plan, locale), lexicon, locale, ws.review if ws else cfg.ReviewSettings(), person_teams or {},
-        ws.metrics if ws else None, table_columns or {}))
+        ws.metrics if ws else None, columns))

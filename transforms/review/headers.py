@@ -108,8 +108,8 @@ def _fill_objectives(plan: pd.DataFrame) -> pd.DataFrame:
     cols = [c for c in OBJECTIVE_COLUMNS if c in plan.columns]
     blank = plan[cols].isna().all(axis=1)
     plan = plan.copy()
-    plan.loc[blank, cols] = None
-    plan[cols] = plan[cols].ffill()
+    above = plan[cols].where(~blank).ffill()
+    plan.loc[blank, cols] = above.loc[blank, cols]
     return plan
 
 

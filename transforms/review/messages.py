@@ -5,8 +5,8 @@ from __future__ import annotations
 
 EN: dict[str, tuple[str, str | None]] = {
     "task.verb": ("is a task (\u201c{word}\u201d), not a result: it says what to do, not what should change",
-                  "Write the result the task should bring, with a number, e.g. \u201cafter-sale feedback shows 85% "
-                  "of customers satisfied\u201d instead of \u201cseek feedback\u201d"),
+                  "Write the result the task is for, with a number, e.g. \u201cafter-sale feedback shows 85% of "
+                  "customers satisfied\u201d rather than \u201cseek feedback after the sale\u201d"),
     "task.milestone": ("is graded as a milestone (done or not done): a task, not a measured result",
                        "Measure what finishing it should change, e.g. the orders or visits it brings"),
     "no_number.title": ("has no number: nothing says how much counts as done",

@@ -21,7 +21,7 @@ def _kr_numbers(ctx: Context, o: DraftObjective, kr: DraftKR, has_baseline: bool
         return [ctx.finding(where, "structure.no_baseline", Severity.WARNING)]
     if b is None or t is None:
         return []
-    if b == t:
+    if b == t and kr.direction in (*GROWTH, "decrease"):  # holding a level (at_least, at_most) may equal it
         return [ctx.finding(where, "structure.same", Severity.ERROR, target=f"{t:g}")]
     wrong = (kr.direction in GROWTH and t < b) or (kr.direction == "decrease" and t > b)
     if wrong:
