@@ -1,8 +1,5 @@
-"""Notes for the reader: data-quality facts that affected values, and KR-quality lessons of the plan.
-
-KR-quality rules follow the seed document's lessons: a task is not a result; a KR needs a number and a
-baseline; vague words; "aim for" dilutes "reach"; counting attempts instead of positive outcomes.
-"""
+"""Notes for the reader: data-quality facts that affected values (the plan's KR-quality findings come from
+``transforms.review``)."""
 
 from __future__ import annotations
 
@@ -13,32 +10,6 @@ import pandas as pd
 from transforms import config as cfg
 from transforms.calendar import Period, Quarter
 
-VAGUE_EN = ("minimal", "regular", "all sales activities", "some ", "better", "as much as", "improve ")
-VAGUE_ZH = ("最少", "定期", "所有销售活动", "一些", "尽量", "更好")
-DILUTING_EN = ("target ", "aim ", "try to")
-DILUTING_ZH = ("目标达到", "争取", "力争")
-ATTEMPT_TABLES = ("activities",)
-
-NOTES = {
-    "task": {"en": "is a task or milestone, not a measured result", "zh-CN": "是一项任务或里程碑，而不是可衡量的结果"},
-    "manual": {"en": "is not measured from data; its value comes from a check-in",
-               "zh-CN": "无法用数据衡量，数值来自人工填报"},
-    "no_baseline": {"en": "has no baseline: progress is measured from zero",
-                    "zh-CN": "没有基线，进度从零开始计算"},
-    "vague": {"en": "uses vague words ({word}); say what number counts as done",
-              "zh-CN": "措辞含糊（{word}），应写明达到什么数字算完成"},
-    "diluting": {"en": "says 'aim for' rather than 'reach', which dilutes it",
-                 "zh-CN": "用“争取/目标”而非“达到”，削弱了关键结果"},
-    "attempts": {"en": "counts attempts, not positive outcomes",
-                 "zh-CN": "统计的是尝试次数，而不是积极结果"},
-    "same": {"en": "has a baseline equal to its target: nothing to achieve",
-             "zh-CN": "基线等于目标，没有需要达成的进展"},
-}
-
-
-def _outcome_filtered(d: cfg.Metric) -> bool:
-    return "outcome" in getattr(d, "where", {})
-
 
 def _base_tables(metrics: Mapping[str, cfg.MetricDef], name: str) -> list[cfg.Metric]:
     d = metrics[name].definition
@@ -47,41 +18,6 @@ def _base_tables(metrics: Mapping[str, cfg.MetricDef], name: str) -> list[cfg.Me
     if isinstance(d, (cfg.RateMetric, cfg.GrowthMetric)):
         return _base_tables(metrics, d.of)
     return [d]
-
-
-def kr_quality(plan: pd.DataFrame, metrics: Mapping[str, cfg.MetricDef], locale: str) -> dict[str, list[str]]:
-    """kr_id -> notes, from the plan's wording and metric definitions."""
-    lang = "zh-CN" if locale == "zh-CN" else "en"
-    out: dict[str, list[str]] = {}
-    for _, row in plan.drop_duplicates("kr_id").iterrows():
-        notes = []
-        metric = metrics.get(row["metric"])
-        if metric is None:
-            continue
-        kind = metric.definition.kind
-        if kind == "milestone":
-            notes.append(NOTES["task"][lang])
-        elif kind == "manual":
-            notes.append(NOTES["manual"][lang])
-        if pd.isna(row.get("baseline")) and kind not in ("manual", "milestone") and row.get("direction") == "increase":
-            notes.append(NOTES["no_baseline"][lang])
-        if pd.notna(row.get("baseline")) and row.get("baseline") == row.get("target"):
-            notes.append(NOTES["same"][lang])
-        title_en = str(row.get("kr_title_en") or "").lower()
-        title_zh = str(row.get("kr_title_zh") or "")
-        in_en = next((w.strip() for w in VAGUE_EN if w in title_en), None)
-        in_zh = next((w for w in VAGUE_ZH if w in title_zh), None)
-        word = (in_zh or (None if title_zh else in_en)) if lang == "zh-CN" else (in_en or (None if title_en else in_zh))
-        if word:
-            notes.append(NOTES["vague"][lang].format(word=word))
-        if title_en.startswith(DILUTING_EN) or any(w in title_zh for w in DILUTING_ZH):
-            notes.append(NOTES["diluting"][lang])
-        bases = _base_tables(metrics, row["metric"])
-        if any(getattr(b, "table", None) in ATTEMPT_TABLES and not _outcome_filtered(b) for b in bases):
-            notes.append(NOTES["attempts"][lang])
-        if notes:
-            out[str(row["kr_id"])] = notes
-    return out
 
 
 def _time_columns(metrics: Mapping[str, cfg.MetricDef], name: str) -> list[tuple[str, str]]:
