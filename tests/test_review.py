@@ -172,3 +172,29 @@ def test_cli_reviews_a_workspace_with_its_metrics_in_json() -> None:
     t2 = next(f for f in findings if f["kr_id"] == "t2_kr3" and f["code"] == "task")
     assert t2["message"] == "is graded as a milestone (done or not done): a task, not a measured result"
     assert {f["severity"] for f in findings} == {"warning"}
+
+
+def test_findings_reach_the_cards_and_kr_values(demo_folder: Path) -> None:
+    """The demo run (Chinese): each finding of the workspace review, on the cards holding its KR and in the
+    KR table, exactly."""
+    import pandas as pd
+
+    kr = pd.read_csv(demo_folder / "kr_values.csv", dtype=str, keep_default_na=False)
+    expected = {(o, k): set() for o, k in zip(kr["objective_id"], kr["kr_id"], strict=True)}
+    for o, k, code in set(DEMO_RIGHT) | set(DEMO_WORKSPACE_RIGHT) | set(DEMO_DISPUTED):
+        expected[(o, k)].add(code)
+    got = {(o, k): set(filter(None, c.split(";")))
+           for o, k, c in zip(kr["objective_id"], kr["kr_id"], kr["review_codes"], strict=True)}
+    assert got == expected
+    row = kr[kr["kr_id"] == "t4_kr3"].iloc[0]
+    assert row["review_notes"] == ("用了含糊的词（\u201c尽量\u201d）代替衡量标准 | "
+                                   "要由市场部交付（\u201c落地页\u201d），而不是销售部")
+    assert set(kr["objective_review_codes"]) == {""}
+    html = (demo_folder / "teams" / "east.html").read_text(encoding="utf-8")
+    assert "尽量减少落地页上的问题: 用了含糊的词（\u201c尽量\u201d）代替衡量标准" in html
+    pdf = subprocess.run(["pdftotext", str(demo_folder / "teams" / "east.pdf"), "-"], capture_output=True,
+                         text=True, check=True).stdout
+    assert "用了含糊的词（\u201c尽量\u201d）代替衡量标准" in "".join(pdf.split())
+    person = next((demo_folder / "people").glob("*.html")).read_text(encoding="utf-8")
+    assert "每季度向每位客户推介两款相关产品: 统计的是尝试（\u201c推介\u201d）" in person
+    assert "落地页" not in person.split("关键结果质量说明")[1]  # a team KR's finding is not on a person's card

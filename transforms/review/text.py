@@ -83,12 +83,17 @@ class Analyzer:
     def __init__(self, lex: LanguageLexicon, chinese: bool) -> None:
         self.lex = lex
         self.chinese = chinese
-        self._stem = snowballstemmer.stemmer("english")
+        self._seen: dict[str, Words] = {}
         self._tokenize = _segmenter(tuple(sorted(_all_terms(lex)))).tokenize if chinese else None
         self.numbers = frozenset(self._norm(w) for w in lex.numbers)
 
     def words(self, text: str) -> Words:
         """The tokens of ``text`` and whether it holds a number (dates and quarters do not count)."""
+        if text not in self._seen:
+            self._seen[text] = self._words(text)
+        return self._seen[text]
+
+    def _words(self, text: str) -> Words:
         pieces = self._pieces(text)
         surface = tuple(w for w, _ in pieces)
         tokens = tuple(self._norm(w) for w in surface)
@@ -132,12 +137,21 @@ class Analyzer:
         word = word.lower()
         if self.chinese or _DIGIT.search(word):
             return word
-        return self._stem.stemWord(word)
+        return _stem(word)
 
     def _numeral(self, word: str) -> bool:
         if self._norm(word) in self.numbers:
             return True
         return self.chinese and bool(_ZH_NUMERAL.match(word))
+
+
+_STEMMER = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    """An English word's stem (the stemmer is pure Python and slow; words repeat across a plan and a run)."""
+    return _STEMMER.stemWord(word)
 
 
 def _span(tokens: tuple[str, ...], part: tuple[str, ...]) -> tuple[int, int] | None:
