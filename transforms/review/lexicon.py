@@ -20,6 +20,7 @@ class LanguageLexicon(BaseModel):
     numbers: list[str] = Field(default_factory=list)
     vague: dict[str, str] = Field(default_factory=dict, description="vague word -> how to say it with a number")
     unmeasured: list[str] = Field(default_factory=list)
+    growth: list[str] = Field(default_factory=list)
     dilution: list[str] = Field(default_factory=list)
     dilution_before_number: list[str] = Field(default_factory=list)
     comparisons: list[str] = Field(default_factory=list)

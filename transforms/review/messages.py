@@ -29,8 +29,8 @@ EN: dict[str, tuple[str, str | None]] = {
                      "\u201cmore cross-selling effort\u201d"),
     "mismatch.topic": ("its KRs measure \u201c{topic}\u201d, which the objective does not name; none of them measures "
                        "\u201c{words}\u201d",
-                       "Reword the objective to what its KRs measure (e.g. \u201cunderstand how well the {topic} "
-                       "works\u201d), or choose KRs that measure \u201c{words}\u201d"),
+                       "Reword the objective to name what its KRs measure (\u201c{topic}\u201d), or choose KRs that "
+                       "measure \u201c{words}\u201d"),
     "mismatch.input": ("measures a resource put in (\u201c{word}\u201d), not whether the objective is reached",
                        "Measure the result the resource should bring, e.g. leads handled or deals won"),
     "other_team.words": ("is delivered by {function} (\u201c{word}\u201d), not by {own}",
@@ -76,8 +76,7 @@ ZH: dict[str, tuple[str, str | None]] = {
                      "写出结果，例如用\u201c通过重新吸引现有客户来增加收入\u201d代替\u201c加大交叉销售的力度\u201d"),
     "mismatch.topic": ("各关键结果衡量的是\u201c{topic}\u201d，目标却没有提到；"
                        "也没有一个关键结果衡量\u201c{words}\u201d",
-                       "把目标改成关键结果实际衡量的内容（例如\u201c了解{topic}的实际效果\u201d），"
-                       "或换成衡量\u201c{words}\u201d的关键结果"),
+                       "把目标改成关键结果实际衡量的内容（\u201c{topic}\u201d），或换成衡量\u201c{words}\u201d的关键结果"),
     "mismatch.input": ("衡量的是投入的资源（\u201c{word}\u201d），而不是目标是否达成",
                        "衡量这些资源要带来的结果，例如处理的线索或赢得的订单"),
     "other_team.words": (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from transforms.review.draft import Draft, DraftKR, DraftObjective
@@ -11,13 +12,25 @@ from transforms.review.rules import Context
 
 GROWTH = ("increase", None)
 """Directions graded from a baseline upwards (a plan without a direction column grades upwards)."""
+_SHARE = re.compile(r"\d\s*%|\d\s*倍|\d\s*times", re.IGNORECASE)
+
+
+def is_growth(ctx: Context, kr: DraftKR) -> bool:
+    """A KR whose target is a change from where it starts: its metric is a growth one, or its words say it
+    rises by a share or a multiple ("revenue up 20%", "2.5倍")."""
+    if kr.direction not in GROWTH:
+        return False
+    if ctx.metrics is not None and kr.metric in ctx.metrics:
+        return ctx.metrics[kr.metric].definition.kind == "growth"
+    t = ctx.terms(kr.title)
+    return bool(_SHARE.search(kr.title)) and t.analyzer.find(t.analyzer.words(kr.title), t.growth) is not None
 
 
 def _kr_numbers(ctx: Context, o: DraftObjective, kr: DraftKR, has_baseline: bool) -> list[Finding]:
     """Baseline, target and direction of one KR."""
     where = (o.objective_id, kr.kr_id, kr.row)
     b, t = kr.baseline, kr.target
-    if has_baseline and b is None and kr.direction in GROWTH and t is not None:
+    if has_baseline and b is None and t is not None and is_growth(ctx, kr):
         return [ctx.finding(where, "structure.no_baseline", Severity.WARNING)]
     if b is None or t is None:
         return []
@@ -73,7 +86,7 @@ def structure(ctx: Context, plan: Draft, most: int, quarters: int = 4) -> list[F
     has_baseline = "baseline" in plan.columns
     ids = {o.objective_id for o in plan.objectives}
     out: list[Finding] = []
-    growth = [kr for o in plan.objectives for kr in o.krs if kr.direction in GROWTH]
+    growth = [kr for o in plan.objectives for kr in o.krs if is_growth(ctx, kr)]
     if not has_baseline and growth:
         out.append(ctx.finding((None, None, None), "structure.no_baseline_column", Severity.WARNING))
     for o in plan.objectives:
