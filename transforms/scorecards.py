@@ -131,14 +131,18 @@ def kr_table(res: QuarterResults, names: dict[tuple[str, str], str], locale: str
 
 
 def review_notes(reviewed: Reviewed | None, keys: set[tuple[str, str]]) -> list[str] | None:
-    """The findings about a card's objectives and KRs, each after the title it is about; None when the plan
-    was not reviewed."""
+    """The findings about a card's objectives and KRs, one line per objective or KR after its title; None
+    when the plan was not reviewed."""
     if reviewed is None:
         return None
     objectives = {o for o, _ in keys}
-    return [f"{reviewed.titles.get((f.objective_id, f.kr_id), f.kr_id or f.objective_id)}: {f.message}"
-            for f in reviewed.findings
-            if (f.kr_id is None and f.objective_id in objectives) or (f.objective_id, f.kr_id) in keys]
+    grouped: dict[tuple, list[str]] = {}
+    for f in reviewed.findings:
+        if (f.kr_id is None and f.objective_id in objectives) or (f.objective_id, f.kr_id) in keys:
+            grouped.setdefault((f.objective_id, f.kr_id), []).append(f.message)
+    sep = "；" if reviewed.locale == "zh-CN" else "; "
+    return [f"{reviewed.titles.get(key, key[1] or key[0])}: {sep.join(messages)}"
+            for key, messages in grouped.items()]
 
 
 def _review_columns(out: pd.DataFrame, reviewed: Reviewed | None) -> None:
