@@ -191,8 +191,8 @@ def test_findings_reach_the_cards_and_kr_values(demo_folder: Path) -> None:
                                    "要由市场部交付（\u201c落地页\u201d），而不是销售部")
     assert set(kr["objective_review_codes"]) == {""}
     html = (demo_folder / "teams" / "east.html").read_text(encoding="utf-8")
-    assert ("尽量减少落地页上的问题: 用了含糊的词（\u201c尽量\u201d）代替衡量标准；要由市场部交付（\u201c落地页\u201d），"
-            "而不是销售部") in html
+    assert ("尽量减少落地页上的问题: 用了含糊的词（\u201c尽量\u201d）代替衡量标准；"
+            "要由市场部交付（\u201c落地页\u201d），而不是销售部") in html
     pdf = subprocess.run(["pdftotext", str(demo_folder / "teams" / "east.pdf"), "-"], capture_output=True,
                          text=True, check=True).stdout
     assert "用了含糊的词（\u201c尽量\u201d）代替衡量标准" in "".join(pdf.split())
