@@ -370,6 +370,10 @@ class Workspace(Strict):
     metrics: dict[str, MetricDef]
     mail: dict[str, Any] = Field(default_factory=dict)
     review: ReviewSettings = ReviewSettings()
+    confidence_scale: Literal[1, 10] = Field(
+        1, description="the check-ins' confidence scale: 1 (0 to 1) or 10 (0 to 10)")
+    forecast_quarters: int = Field(
+        4, ge=0, le=8, description="earlier quarters a mid-quarter forecast learns seasonality from")
 
     @field_validator("metrics", mode="before")
     @classmethod

@@ -14,8 +14,16 @@ import pandas as pd
 from transforms import config as cfg
 from transforms.calendar import Quarter
 from transforms.contracts import MEMBERSHIPS, table_contracts
+from transforms.forecast import (
+    FORECAST_COLUMNS,
+    Basis,
+    ForecastRequest,
+    confidence_flags,
+    forecast_krs,
+    latest_confidence,
+)
 from transforms.history import History, combine, quarter_points, same_point
-from transforms.key_results import compute_actuals
+from transforms.key_results import compute_actuals, latest_checkins
 from transforms.metrics import Engine, MetricError, Org
 from transforms.plan import expand_plan
 from transforms.quality import (
@@ -27,7 +35,7 @@ from transforms.quality import (
 )
 from transforms.review import Lexicon, Reviewed, review_plan
 from transforms.rollup import alignment, kr_weight_shares, objective_scores, owner_scores, value_rollup
-from transforms.scoring import grade
+from transforms.scoring import attainment, grade
 from transforms.tables import membership_at
 
 
@@ -99,6 +107,7 @@ def compute_quarter(
     the same for that many earlier quarters, for the comparisons and trends."""
     engine = _engine(ws, tables, quarter, as_of)
     res = _results(ws, tables, quarter, as_of, locale, engine)
+    res.krs = _outlook(ws, tables, res, engine)
     if history_depth:
         dated = MEMBERSHIPS in tables and not tables[MEMBERSHIPS].empty  # then each quarter has its own org
         res.history = compute_history(ws, tables, quarter, as_of, history_depth, None if dated else engine)
@@ -143,6 +152,22 @@ def _results(ws: cfg.Workspace, tables: Mapping[str, pd.DataFrame], quarter: Qua
             kept_rows_notes(tables, ws.metrics, sorted(krs["metric"].unique()), locale or ws.locale)),
         notes=data_end_note(tables, quarter, as_of, locale or ws.locale),
     )
+
+
+def _outlook(ws: cfg.Workspace, tables: Mapping[str, pd.DataFrame], res: QuarterResults,
+             engine: Engine) -> pd.DataFrame:
+    """The KRs with their forecast (mid-quarter runs), the owner's latest confidence and where they disagree."""
+    krs = res.krs
+    if res.as_of is not None:
+        request = ForecastRequest(engine, krs, res.quarter, res.as_of, ws.forecast_quarters)
+        krs = krs.join(forecast_krs(request, attainment))
+    else:
+        krs = krs.assign(**{c: np.nan for c in FORECAST_COLUMNS}).assign(forecast_basis=Basis.NONE.value)
+    until = res.quarter.end if res.as_of is None else res.as_of + pd.Timedelta(days=1)
+    krs["confidence"] = latest_confidence(krs, latest_checkins(tables.get("checkins"), until), ws.confidence_scale)
+    bands = ws.status_bands
+    krs["confidence_flag"] = confidence_flags(krs, bands.red_below, bands.green_from)
+    return krs
 
 
 def with_review(res: QuarterResults, ws: cfg.Workspace, tables: Mapping[str, pd.DataFrame], lexicon: Lexicon,

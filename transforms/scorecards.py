@@ -16,6 +16,7 @@ import pandas as pd
 from transforms import charts, story
 from transforms import config as cfg
 from transforms.calendar import Quarter
+from transforms.forecast import FORECAST_COLUMNS
 from transforms.history import kr_overall_shares
 from transforms.lineage import KrRef, LineageContext, Rollup, kr_lineage, lineage_context
 from transforms.naming import scorecard_path
@@ -114,6 +115,9 @@ def kr_table(res: QuarterResults, names: dict[tuple[str, str], str], locale: str
             "covered_of": k["covered_of"],
             "lineage_tables": k["lineage_tables"],
             "lineage_filter": k["lineage_filter"],
+            **{c: k[c] for c in FORECAST_COLUMNS if c in k.columns},
+            "confidence": k["confidence"] if "confidence" in k.columns else np.nan,
+            "confidence_flag": k["confidence_flag"] if "confidence_flag" in k.columns else None,
         }
     )
     out["lineage"] = [
@@ -222,7 +226,31 @@ def _kr_vm(row: dict, look: _Lookups) -> dict:
         "decimals": value_decimals([row.get("baseline"), row.get("target"), row.get("actual")], str(row["unit"])),
         "baseline_note": baseline_note(row),
         "pace": pace_state(row, look.res.elapsed is not None),
+        "forecast": forecast_vm(row),
+        "confidence": _f(row.get("confidence")),
+        "confidence_flag": _text(row.get("confidence_flag")) or None,
     }
+
+
+def forecast_vm(row: dict) -> dict | None:
+    """A mid-quarter KR's projected quarter value, interval and chance of reaching the target; None when the
+    KR is not forecast (quarter end, check-in KRs)."""
+    value = _f(row.get("forecast"))
+    if value is None:
+        return None
+    return {"value": value, "low": _f(row.get("forecast_low")), "high": _f(row.get("forecast_high")),
+            "p": _f(row.get("forecast_p")), "basis": str(row.get("forecast_basis")),
+            "quarters": int(_f(row.get("forecast_quarters")) or 0), "score": _f(row.get("forecast_score"))}
+
+
+def likely_misses(records: list[dict]) -> int | None:
+    """KRs whose chance of reaching the target is under one half (where there is no chance, a projected value
+    short of the target); None when nothing is forecast."""
+    forecast = [r for r in records if _f(r.get("forecast")) is not None]
+    if not forecast:
+        return None
+    return sum((_f(r.get("forecast_p")) < 0.5) if _f(r.get("forecast_p")) is not None
+               else (_f(r.get("forecast_score")) or 0) < 1 for r in forecast)
 
 
 DECIMALS = {"percent": (1, 100.0), "days": (1, 1.0), "hours": (1, 1.0), "number": (2, 1.0), "ratio": (2, 1.0),
@@ -466,6 +494,7 @@ def _story(look: _Lookups, key: story.OwnerKey, me: dict, records: list[dict], m
         "movers": {"up": named(moved["up"]), "down": named(moved["down"])},
         "gaps": sorted(gaps, key=lambda g: (-(_f(by_id[g["kr_id"]].get("share")) or 0.0), g["kr_id"]))[:story.TOP],
         "behind": named(story.behind_pace(records)) if res.elapsed is not None else [],
+        "likely_miss": likely_misses(records),
         "rollup": rollup,
     }
 
