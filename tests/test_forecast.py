@@ -6,10 +6,12 @@ p1 wins deals in every quarter: Q1 2 by 15 Feb and 6 in all (ratio 3), Q2 3 by 1
    g = exp(mean(ln 3, ln 2)) = sqrt(6); forecast 4 sqrt(6) = 9.798; the spread of the log ratios
    s = |ln 3 - ln 2| / sqrt(2) gives sd = forecast * s * sqrt(1 + 1/2).
 p2 sells in Q3 only: 3 won and 1 lost by 15 Aug, so the run rate over working days applies: 66 weekdays in Q3,
-   34 up to 15 Aug, g = 66/34; forecast 3g, sd = sqrt(3 (g - 1)) (a count of that many rows still to come).
+   34 up to 15 Aug, g = 66/34; forecast 3g, sd = sqrt(3 (g - 1) g) (a Poisson count of the rows still to come,
+   3 (g - 1), plus the uncertainty of a rate learnt from 3 rows, 3 (g - 1)^2).
    Its win share (won / closed) projects both parts by the same g: 3g / 4g = 0.75, sd the binomial
-   sqrt(0.75 * 0.25 / 4g), the smaller of it and the ratio of two independent counts.
-The 80% interval is forecast +- 1.2816 sd; the chance of reaching the target is the normal probability.
+   sqrt(0.75 * 0.25 / 4g), the smaller of it and the spread of a ratio of two independent counts.
+The 80% interval is forecast +- 1.2816 sd, sd widened by t/z for a spread learnt from n quarters (t of n - 1
+degrees of freedom: 3.078 for two quarters); the chance of reaching the target is the normal probability.
 Confidence is on a 0-10 scale: p1 says 9 (0.9, chance 0.70: agreed), p2 says 8 (0.8, chance 0.10: a flag).
 """
 
@@ -85,7 +87,7 @@ def test_learnt_from_the_same_point_of_earlier_quarters(result):
     _, _, res = result
     r = _row(res, "p1", "k1")
     point = 4 * math.sqrt(6)
-    sd = point * abs(math.log(3) - math.log(2)) / math.sqrt(2) * math.sqrt(1.5)
+    sd = point * abs(math.log(3) - math.log(2)) / math.sqrt(2) * math.sqrt(1.5) * 3.078 / Z
     assert r["actual"] == 4
     assert (r["forecast_basis"], r["forecast_quarters"]) == ("history", 2)
     assert r["forecast"] == pytest.approx(point, rel=1e-9)
@@ -101,7 +103,7 @@ def test_run_rate_over_working_days_without_earlier_quarters(result):
     assert pd.bdate_range("2024-07-01", "2024-08-15").size == 34
     g = 66 / 34
     r = _row(res, "p2", "k1")
-    point, sd = 3 * g, math.sqrt(3 * (g - 1))
+    point, sd = 3 * g, math.sqrt(3 * (g - 1) * g)
     assert (r["forecast_basis"], r["forecast_quarters"]) == ("run_rate", 0)
     assert r["forecast"] == pytest.approx(point, rel=1e-9)
     assert r["forecast_high"] == pytest.approx(point + Z * sd, rel=1e-9)

@@ -7,7 +7,7 @@ A metric is projected from its parts, the way the engine computes it:
   metric, the quarter ends at today's value times the ratio "final / value at the same point" of those
   quarters (their seasonality: end-of-quarter pushes, holidays, slow first weeks); otherwise at the run rate
   over working days (the weekday calendar rates use), with the spread of a count of that many rows still
-  to come;
+  to come at a rate itself estimated from the rows so far;
 - a ratio is its projected numerator over its projected denominator; a rate is its projected base over
   the whole quarter's units; a growth is the projected quarter over its base;
 - every other kind (means, shares within a time, percentiles, coverage, conversions, snapshots) is a level:
@@ -26,6 +26,7 @@ says why.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -42,6 +43,14 @@ Z80 = 1.2816
 CUMULATIVE = ("count", "distinct", "sum")
 MIN_QUARTERS = 2
 """Earlier quarters needed to learn a seasonal ratio and its spread."""
+T80 = {1: 3.078, 2: 1.886, 3: 1.638, 4: 1.533, 5: 1.476, 6: 1.440, 7: 1.415, 8: 1.397}
+"""Student's t quantile of an 80% interval by degrees of freedom: a spread learnt from n quarters is itself
+uncertain, so its interval widens by t / z (n - 1 degrees of freedom)."""
+
+
+def _widen(n: pd.Series) -> pd.Series:
+    """sd factor for a spread learnt from ``n`` quarters (1 where none was learnt)."""
+    return n.map(lambda k: T80.get(int(k) - 1, Z80) / Z80 if k >= MIN_QUARTERS else 1.0)
 
 
 class Basis(StrEnum):
@@ -63,6 +72,9 @@ class ForecastRequest:
     as_of: pd.Timestamp
     depth: int = 4
     """Earlier quarters (at most) the seasonal ratios are learnt from."""
+    covered: Callable[[str, Quarter], bool] = lambda name, quarter: True
+    """Whether the exports cover a metric's whole quarter: a quarter they only partly cover would teach a
+    ratio of a part (``quality.uncovered_metrics`` decides)."""
 
 
 @dataclass(frozen=True)
@@ -79,12 +91,14 @@ class Projection:
 class Projector:
     """Projects metrics of one quarter at one day, memoised per metric."""
 
-    def __init__(self, engine: Engine, quarter: Quarter, as_of: pd.Timestamp, depth: int) -> None:
+    def __init__(self, engine: Engine, quarter: Quarter, as_of: pd.Timestamp, depth: int,
+                 covered: Callable[[str, Quarter], bool]) -> None:
         self.engine = engine
+        self.covered = covered
         self.quarter = quarter
         self.now = quarter.period().clipped(as_of)
         self.full = quarter.period()
-        self.earlier = [(q.period(), q.period().clipped(same_point(quarter.start, as_of, q.start, q.last_day)))
+        self.earlier = [(q, q.period(), q.period().clipped(same_point(quarter.start, as_of, q.start, q.last_day)))
                         for q in (quarter.shift(-k) for k in range(1, depth + 1))]
         self._memo: dict[str, Projection] = {}
 
@@ -111,7 +125,9 @@ class Projector:
     def _pairs(self, name: str) -> list[tuple[pd.Series, pd.Series]]:
         """(value at the same point, final value) of each earlier quarter the exports can compute."""
         out = []
-        for full, point in self.earlier:
+        for q, full, point in self.earlier:
+            if not self.covered(name, q):
+                continue
             try:
                 out.append((self.value(name, point), self.value(name, full)))
             except MetricError:
@@ -130,8 +146,11 @@ class Projector:
         mean, spread = logs.mean(axis=1), logs.std(axis=1, ddof=1)
         point = pd.Series(np.where(learnt, x * np.exp(mean), x * g_run), index=x.index)
         per_row = (x / rows.where(rows > 0)).fillna(0.0)
-        run_sd = per_row.abs() * np.sqrt(rows * max(g_run - 1.0, 0.0))
-        sd = pd.Series(np.where(learnt, point * spread * np.sqrt(1 + 1 / n.clip(lower=1)), run_sd), index=x.index)
+        # rows still to come are a Poisson draw whose rate is itself estimated from the rows so far:
+        # variance rows (g - 1) for the draw plus rows (g - 1)^2 for the rate, per row value squared
+        run_sd = per_row.abs() * np.sqrt(rows * max(g_run - 1.0, 0.0) * g_run)
+        sd = pd.Series(np.where(learnt, point * spread * np.sqrt(1 + 1 / n.clip(lower=1)) * _widen(n), run_sd),
+                       index=x.index)
         basis = pd.Series(np.where(learnt, Basis.HISTORY.value, Basis.RUN_RATE.value), index=x.index)
         return Projection(point, sd, basis, n.where(learnt, 0))
 
@@ -142,8 +161,8 @@ class Projector:
         n = diffs.notna().sum(axis=1)
         learnt = n >= MIN_QUARTERS
         point = pd.Series(np.where(learnt, x + diffs.mean(axis=1), x), index=x.index)
-        sd = pd.Series(np.where(learnt, diffs.std(axis=1, ddof=1) * np.sqrt(1 + 1 / n.clip(lower=1)), np.nan),
-                       index=x.index)
+        sd = pd.Series(np.where(learnt, diffs.std(axis=1, ddof=1) * np.sqrt(1 + 1 / n.clip(lower=1)) * _widen(n),
+                                np.nan), index=x.index)
         basis = pd.Series(np.where(learnt, Basis.HISTORY.value, Basis.AS_IS.value), index=x.index)
         return Projection(point, sd, basis, n.where(learnt, 0))
 
@@ -223,7 +242,7 @@ def forecast_krs(req: ForecastRequest, attainment) -> pd.DataFrame:
     out = pd.DataFrame(index=k.index, columns=list(FORECAST_COLUMNS), dtype=object)
     out["forecast_basis"] = Basis.NONE.value
     out["forecast_quarters"] = 0
-    proj = Projector(req.engine, req.quarter, req.as_of, req.depth)
+    proj = Projector(req.engine, req.quarter, req.as_of, req.depth, req.covered)
     computed = k["source"] == "computed"
     for (metric, how), idx in k[computed].groupby(["metric", "quarterly_value"]).groups.items():
         keys = pd.MultiIndex.from_arrays([k.loc[idx, "tier"], k.loc[idx, "owner_id"].astype(str)])

@@ -159,7 +159,10 @@ def _outlook(ws: cfg.Workspace, tables: Mapping[str, pd.DataFrame], res: Quarter
     """The KRs with their forecast (mid-quarter runs), the owner's latest confidence and where they disagree."""
     krs = res.krs
     if res.as_of is not None:
-        request = ForecastRequest(engine, krs, res.quarter, res.as_of, ws.forecast_quarters)
+        def covered(name: str, quarter: Quarter) -> bool:
+            return name not in uncovered_metrics(tables, ws.metrics, [name], quarter)
+
+        request = ForecastRequest(engine, krs, res.quarter, res.as_of, ws.forecast_quarters, covered)
         krs = krs.join(forecast_krs(request, attainment))
     else:
         krs = krs.assign(**{c: np.nan for c in FORECAST_COLUMNS}).assign(forecast_basis=Basis.NONE.value)
