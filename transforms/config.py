@@ -370,6 +370,9 @@ class Workspace(Strict):
     metrics: dict[str, MetricDef]
     mail: dict[str, Any] = Field(default_factory=dict)
     review: ReviewSettings = ReviewSettings()
+    leavers: Literal["count", "exclude"] = Field(
+        "count", description="whether the KRs of people who left during the quarter count for their team: in its "
+                             "value roll-ups and its members' average (count), or not (exclude)")
 
     @field_validator("metrics", mode="before")
     @classmethod
