@@ -52,7 +52,8 @@ def test_one_sheet_per_tier_and_definitions_in_the_locale(book):
     assert book.sheetnames == ["公司", "团队", "个人", "定义"]
     assert [c.value for c in book["公司"][1]] == [
         "负责人", "团队", "目标", "关键结果", "来源", "基线", "目标值", "实际值", "达成率", "得分", "计算得分",
-        "调整后得分", "调整原因", "调整人", "状态", "权重", "行数", "2024-01", "2024-02", "2024-03", "上季度实际值", "上季度得分", "数据来源"]
+        "调整后得分", "调整原因", "调整人", "状态", "权重", "行数", "2024-01", "2024-02", "2024-03", "上季度实际值",
+        "上季度得分", "数据来源"]
     assert [book[s].max_row for s in ("公司", "团队", "个人")] == [2, 2, 2]
     definitions = {r[0].value: r[1].value for r in book["定义"].iter_rows(min_row=2)}
     assert definitions["得分"] == "评分，0.0 至 1.0"
