@@ -21,6 +21,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Graded quart
 EXIT_INPUT = 2
 EXIT_INTERNAL = 1
 EXIT_DELIVERY = 3
+EXIT_CHANGED = 1
+"""verify: a closed quarter's files differ from the sha256 its manifest recorded."""
 
 WorkspaceOpt = typer.Option(..., "--workspace", "-w", help="Workspace folder holding okr.yaml.")
 
@@ -67,17 +69,25 @@ def run(
     force: bool = typer.Option(False, "--force", help="Recompute and re-render every scorecard, reusing nothing."),
     dask_address: Optional[str] = typer.Option(None, "--dask-address", help="Render on an existing Dask "
                                                "cluster (tcp://HOST:PORT); workers need PREFECT_API_URL."),
+    reopen: Optional[str] = typer.Option(None, "--reopen", help="Change a closed quarter; the reason is recorded "
+                                         "in the manifest and the run history."),
+    by: Optional[str] = typer.Option(None, "--by", help="Who reopens (default: the OS user)."),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
 ) -> None:
     """Compute, grade and publish one quarter's scorecards."""
+    from flows.closing import run_problems
     from flows.outcome import record_unchanged
     from flows.prepare import RunOptions, RunRequest, prepare_run
     from transforms.runplan import VariantAsk
 
     request = RunRequest(str(workspace), VariantAsk(quarter, as_of, locale), team, person,
-                         str(out) if out else None, RunOptions(processes, send, resend, force, dask_address))
+                         str(out) if out else None,
+                         RunOptions(processes, send, resend, force, dask_address, reopen=reopen, by=by))
     try:
         prep = prepare_run(request)
+        refused = run_problems(prep)
+        if refused:
+            raise InputError(refused)
         if prep.unchanged and not send:
             # answered from the published manifest: no orchestration engine to start
             outcome = record_unchanged(prep)
@@ -111,7 +121,7 @@ def _run_flow(request, workspace: Path):
         return okr_report(workspace=request.workspace, quarter=v.quarter, team=request.team,
                           person=request.person, out=request.out, locale=v.locale, as_of=v.as_of,
                           processes=o.processes, send=o.send, resend=o.resend, force=o.force,
-                          dask_address=o.dask_address)
+                          dask_address=o.dask_address, deliver=o.deliver, reopen=o.reopen, by=o.by)
 
 
 def finish_delivery(d) -> None:
@@ -218,6 +228,93 @@ def send(
         raise typer.Exit(EXIT_INPUT)
     console.out.print(f"okr-report · {outcome.quarter_label} · {outcome.folder}", markup=False)
     finish_delivery(outcome.delivery)
+
+
+@app.command()
+def close(
+    workspace: Path = WorkspaceOpt,
+    quarter: Optional[str] = typer.Option(None, "--quarter", "-q", help="Default: the last closed quarter."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: the config's output)."),
+    by: Optional[str] = typer.Option(None, "--by", help="Who closes it (default: the OS user)."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
+) -> None:
+    """Freeze a quarter's final scorecards: run it first if the published version is not what the current inputs
+    give, then record every file's sha256 and who closed it."""
+    from flows import closing
+    from flows.prepare import RunOptions, RunRequest, prepare_run
+    from transforms.runplan import VariantAsk
+
+    request = RunRequest(str(workspace), VariantAsk(quarter, None, None), out=str(out) if out else None,
+                         options=RunOptions(deliver=False))
+    try:
+        prep = prepare_run(request)
+        problems = closing.close_problems(prep) or closing.run_problems(prep)
+        if problems:
+            raise InputError(problems)
+        m = prep.published_manifest
+        if prep.unchanged and m is not None and m.closed:
+            console.out.print(f"okr-report · {prep.variant.label}\n  already closed on {m.closed['at']} by "
+                              f"{m.closed['by']}: {len(m.files)} files, nothing changed since", markup=False)
+            return
+        if not prep.unchanged:
+            outcome = _run_flow(request, workspace)
+            if not outcome.ok:
+                raise InputError(outcome.problems)
+            print_summary(outcome)
+            prep = prepare_run(request)
+        manifest = closing.freeze(prep, by)
+    except InputError as exc:
+        report_problems(exc.problems, str(workspace))
+        raise typer.Exit(EXIT_INPUT) from None
+    except Exception as exc:  # noqa: BLE001
+        _fail_unexpected(exc, debug)
+    folder = prep.root / prep.variant.slug
+    console.out.print(f"okr-report · {prep.variant.label}\n  closed on {manifest.closed['at']} by "
+                      f"{manifest.closed['by']}: {len(manifest.files)} files and their sha256 recorded in "
+                      f"{folder}/manifest.json\n  check them any time: okr-report verify --workspace {workspace} "
+                      f"--quarter {prep.variant.slug}", markup=False)
+
+
+@app.command()
+def verify(
+    workspace: Path = WorkspaceOpt,
+    quarter: Optional[str] = typer.Option(None, "--quarter", "-q", help="Default: the last closed quarter."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: the config's output)."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks."),
+) -> None:
+    """Check a closed quarter's files against the sha256 its manifest recorded. Exit code 1 when any differs."""
+    from flows import closing
+    from flows.prepare import RunRequest, prepare_run
+    from transforms.runplan import VariantAsk
+
+    try:
+        prep = prepare_run(RunRequest(str(workspace), VariantAsk(quarter, None, None), out=str(out) if out else None))
+        problems = closing.verify_problems(prep)
+        if problems:
+            raise InputError(problems)
+        result = closing.verify(prep.published)
+    except InputError as exc:
+        report_problems(exc.problems, str(workspace))
+        raise typer.Exit(EXIT_INPUT) from None
+    except Exception as exc:  # noqa: BLE001
+        _fail_unexpected(exc, debug)
+    print_verified(result, prep.variant.label, prep.root / prep.variant.slug)
+    if not result.intact:
+        raise typer.Exit(EXIT_CHANGED)
+
+
+def print_verified(result, label: str, folder: Path) -> None:
+    w, closed = console.out, result.manifest.closed
+    w.print(f"okr-report · {label} · closed on {closed['at']} by {closed['by']}", markup=False)
+    if result.intact:
+        w.print(f"  OK: {result.files} files in {folder}/ match the sha256 in manifest.json", markup=False)
+        return
+    for word, names in (("changed", result.changed), ("missing", result.missing), ("added", result.added)):
+        for name in names:
+            w.print(f"  {word}: {name}", markup=False)
+    n = len(result.changed) + len(result.missing) + len(result.added)
+    w.print(f"  {n} {'file differs' if n == 1 else 'files differ'} from manifest.json ({result.files} recorded)",
+            markup=False)
 
 
 @app.command()

@@ -44,6 +44,12 @@ class Manifest:
     scorecards: dict[str, str] = field(default_factory=dict)
     cards: list[dict] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+    """Closed versions only: sha256 of every file of the version folder but manifest.json, by relative path."""
+    closed: dict[str, str] | None = None
+    """``{"at", "by", "version"}`` once the quarter was closed (frozen) with this version."""
+    reopened: dict[str, str] | None = None
+    """``{"at", "by", "reason", "closed_at", "closed_by"}`` when this version was made by reopening a closed one."""
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -52,7 +58,7 @@ class Manifest:
         """The line this version adds to the quarter's run history."""
         return {"run_id": self.run_id, "variant": self.variant, "scope": self.scope, "started_at": self.started_at,
                 "finished_at": self.finished_at, "rendered": self.rendered, "reused": self.reused,
-                "parameters": self.parameters}
+                "parameters": self.parameters, **({"reopened": self.reopened} if self.reopened else {})}
 
     @classmethod
     def from_json(cls, data: dict) -> Manifest | None:

@@ -19,7 +19,7 @@ import pandas as pd
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import console, mail
+from flows import closing, console, mail
 from flows import publish as pub
 from flows.codeinfo import code_digest, render_digest
 from flows.config_io import with_lines
@@ -31,15 +31,19 @@ from flows.outcome import RunClock, RunOutcome, card_counts, outcome_from_manife
 from flows.prepare import PreparedRun, RunOptions, RunRequest, directory_tables, prepare_run
 from flows.render_tasks import RenderRequest, render_version
 from flows.review import builtin_lexicon
+from transforms.adjustments import SheetRef, adjustment_problems
 from transforms.calendar import Quarter
 from transforms.config import Workspace
+from transforms.contracts import PRESETS
 from transforms.problems import InputError, Problem
 from transforms.report import QuarterResults, build_teams, compute_quarter, with_review
 from transforms.runplan import VariantAsk, outside_scope, reuse_plan
 from transforms.scorecards import IndexHeader, build_scorecards, card_summaries, index_model, kr_table
+from transforms.tables import Part, relocate
 from transforms.validation import stage_workspace
 from transforms.workbook import Words, workbook_model
 
+ADJUSTMENT_COLUMNS = tuple(PRESETS["adjustments"].columns)
 _OUTPUT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR)
 
 
@@ -165,10 +169,27 @@ def compute_stage(prep: PreparedRun, clock: RunClock) -> Computed | RunOutcome:
         if errors:
             return RunOutcome(False, problems=errors, warnings=warnings, quarter_label=variant.label)
         res = compute_results(ws, tables, variant.quarter, variant.as_of, variant.locale)
+        errors = adjustment_errors(ws, tables.value, res.krs)
+        if errors:
+            return RunOutcome(False, problems=errors, warnings=warnings, quarter_label=variant.label)
         generated = datetime.now(ZoneInfo(ws.timezone)).strftime("%Y-%m-%d %H:%M")
         cards, kr = build_views(res, ws, tables, variant.locale, generated, [w.text(variant.locale) for w in warnings])
         teams = build_teams(tables.take())  # the fact tables are done with: rendering runs without them
     return Computed(res, cards, kr, teams, inputs, warnings, generated)
+
+
+def adjustment_errors(ws: Workspace, tables: dict[str, pd.DataFrame], krs: pd.DataFrame) -> list[Problem]:
+    """Adjusted grades that name no KR of the quarter's plan (or hold a score above 1, a blank reason or name),
+    pointed at the adjustments file, sheet, row and column as written."""
+    sources = ws.table_sources("adjustments")
+    if not sources or "adjustments" not in tables:
+        return []
+    parts = [Part(name, source, pd.DataFrame(), {c: source.columns.get(c, c) for c in ADJUSTMENT_COLUMNS})
+             for name, source in sources]
+    first = parts[0]
+    labels = first.labels if len(parts) == 1 else {c: c for c in ADJUSTMENT_COLUMNS}
+    where = SheetRef(first.source.path, first.source.sheet, labels)
+    return relocate(adjustment_problems(tables["adjustments"], krs, where), parts)
 
 
 def publish_stage(prep: PreparedRun, done: Computed,
@@ -193,6 +214,7 @@ def publish_stage(prep: PreparedRun, done: Computed,
         with clock.stage("write"):
             write_tables(done.kr, staging, variant.locale, prep.ws.currency)
         manifest = _manifest(prep, done, clock, summaries, plan.hashes)
+        manifest.reopened = closing.reopen_record(prep)
         manifest.rendered, manifest.reused = len(result.rendered), len(result.reused)
         manifest.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
         manifest.seconds = clock.rounded()
@@ -241,6 +263,9 @@ def deliver_stage(prep: PreparedRun, cards: list[dict], folder: Path, run_id: st
 
 def run_prepared(prep: PreparedRun) -> RunOutcome:
     """A full run of a checked request: compute, publish the complete version, deliver the scope."""
+    refused = closing.run_problems(prep)
+    if refused:
+        return RunOutcome(False, problems=refused, quarter_label=prep.variant.label)
     if prep.unchanged:
         return keep_published(prep)
     clock = RunClock()
@@ -251,6 +276,10 @@ def run_prepared(prep: PreparedRun) -> RunOutcome:
     if isinstance(published, RunOutcome):
         return published
     manifest, folder, rendered = published
+    if not prep.request.options.deliver:  # closing: the version is published, nobody is written to
+        outcome = outcome_from_manifest(prep, manifest, folder, clock.rounded(), None, done.warnings)
+        outcome.outside_scope = outside_scope(done.cards, rendered, prep.scope)
+        return outcome
     with clock.stage("deliver"):
         try:
             directory = {"people": done.results.org.people, "teams": done.teams}
@@ -311,10 +340,14 @@ def okr_report(
     resend: bool = False,
     force: bool = False,
     dask_address: str | None = None,
+    deliver: bool = True,
+    reopen: str | None = None,
+    by: str | None = None,
 ) -> RunOutcome:
-    """Compute, grade and publish one quarter's scorecards for the company, its teams and people."""
+    """Compute, grade and publish one quarter's scorecards for the company, its teams and people (``reopen``: the
+    reason for changing a closed quarter; ``deliver`` False publishes without writing any message)."""
     request = RunRequest(workspace, VariantAsk(quarter, as_of, locale), team, person, out,
-                         RunOptions(processes, send, resend, force, dask_address))
+                         RunOptions(processes, send, resend, force, dask_address, deliver, reopen, by))
     try:
         outcome = run_prepared(prepare_run(request))
     except InputError as exc:

@@ -40,13 +40,17 @@ from transforms.runplan import (
 
 @dataclass(frozen=True)
 class RunOptions:
-    """How a run goes about it: worker processes, email, forced re-rendering, a Dask cluster."""
+    """How a run goes about it: worker processes, email, forced re-rendering, a Dask cluster; whether it delivers
+    at all (``close`` publishes without writing messages), and the reason for reopening a closed quarter."""
 
     processes: int | None = None
     send: bool = False
     resend: bool = False
     force: bool = False
     dask_address: str | None = None
+    deliver: bool = True
+    reopen: str | None = None
+    by: str | None = None
 
 
 @dataclass(frozen=True)

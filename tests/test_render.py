@@ -532,7 +532,7 @@ CARD_KEYS = set(
     "locale currency company_name tier owner_id owner_name team_name quarter_label period_text as_of"
     " is_mid_quarter elapsed_pct generated_at run_id score status weighted counts objective_counts objectives"
     " members member_columns distribution data_quality_notes kr_quality_notes links history history_quarters change"
-    " focus movers gaps behind rollup how_made bands left_on history_chart".split()
+    " focus movers gaps behind rollup how_made bands left_on history_chart leavers_note likely_miss".split()
 )
 OBJECTIVE_KEYS = set(
     "objective_id title score status objective_weight weight_share aligned_to aligned_children aligned_groups"
@@ -541,7 +541,8 @@ OBJECTIVE_KEYS = set(
 KR_KEYS = set(
     "kr_id title source metric unit direction baseline target actual attainment score score_bar_pct"
     " status expected_score weight weight_share trend lineage note covered share short_by history"
-    " is_cumulative decimals baseline_note pace trend_chart history_chart".split()
+    " is_cumulative decimals baseline_note pace trend_chart history_chart adjusted computed_score adjusted_score"
+    " adjustment_reason adjusted_by forecast confidence confidence_flag".split()
 )
 INDEX_ROW_KEYS = set("tier owner_id name team_name score status html_href pdf_href".split())
 

@@ -24,6 +24,7 @@ def _kr() -> pd.DataFrame:
     rows = [
         {"tier": "company", "owner_id": "acme", "owner_name": "Acme", "team_id": None, "kr_id": "K1",
          "kr_title": "收入", "unit": "currency", "target": 1000.0, "actual": 800.0, "score": 0.8, "status": "green",
+         "computed_score": 0.5, "adjusted_score": 0.8, "adjustment_reason": "大客户延期签约", "adjusted_by": "王总",
          "month_1_actual": 200.0, "month_2_actual": 300.0, "month_3_actual": 300.0},
         {"tier": "team", "owner_id": "east", "owner_name": "华东", "team_id": "east", "kr_id": "K2",
          "kr_title": "赢单率", "unit": "percent", "target": 0.5, "actual": 0.25, "score": 0.5, "status": "yellow",
@@ -50,12 +51,13 @@ def _row(ws, n: int) -> dict:
 def test_one_sheet_per_tier_and_definitions_in_the_locale(book):
     assert book.sheetnames == ["公司", "团队", "个人", "定义"]
     assert [c.value for c in book["公司"][1]] == [
-        "负责人", "团队", "目标", "关键结果", "来源", "基线", "目标值", "实际值", "达成率", "得分", "状态", "权重",
-        "行数", "2024-01", "2024-02", "2024-03", "上季度实际值", "上季度得分", "数据来源"]
+        "负责人", "团队", "目标", "关键结果", "来源", "基线", "目标值", "实际值", "达成率", "得分", "计算得分",
+        "调整后得分", "调整原因", "调整人", "状态", "权重", "行数", "2024-01", "2024-02", "2024-03", "上季度实际值",
+        "上季度得分", "数据来源"]
     assert [book[s].max_row for s in ("公司", "团队", "个人")] == [2, 2, 2]
     definitions = {r[0].value: r[1].value for r in book["定义"].iter_rows(min_row=2)}
     assert definitions["得分"] == "评分，0.0 至 1.0"
-    assert len(definitions) == 19
+    assert len(definitions) == 23
     assert _row(book["公司"], 2)["数据来源"].value == "deals 中 stage 为 won 的行数：10 行"
     assert _row(book["公司"], 2)["上季度实际值"].value == 700.0
 
@@ -68,6 +70,14 @@ def test_numbers_stay_numbers_with_formats_by_unit(book):
     assert (company["达成率"].value, company["达成率"].number_format) == (0.8, "0.0%")
     assert (company["得分"].value, company["得分"].number_format) == (0.8, "0.00")
     assert company["基线"].value is None
+
+
+def test_an_adjusted_grade_stands_beside_the_computed_one(book):
+    company, team = _row(book["公司"], 2), _row(book["团队"], 2)
+    assert (company["计算得分"].value, company["调整后得分"].value) == (0.5, 0.8)
+    assert (company["调整原因"].value, company["调整人"].value) == ("大客户延期签约", "王总")
+    assert company["调整后得分"].number_format == "0.00"
+    assert (team["调整后得分"].value, team["调整原因"].value) == (None, None)
 
 
 def test_the_weight_shown_is_the_share_the_engine_used(book):
@@ -85,7 +95,7 @@ def test_status_is_a_coloured_localized_word(book):
 def test_header_frozen_filtered_and_columns_sized(book):
     ws = book["团队"]
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == "A1:S2"
+    assert ws.auto_filter.ref == "A1:W2"
     assert ws.column_dimensions["C"].width == 36
     assert all(ws.cell(1, c).font.b for c in range(1, ws.max_column + 1))
 

@@ -374,6 +374,9 @@ class Workspace(Strict):
         1, description="the check-ins' confidence scale: 1 (0 to 1) or 10 (0 to 10)")
     forecast_quarters: int = Field(
         4, ge=0, le=8, description="earlier quarters a mid-quarter forecast learns seasonality from")
+    leavers: Literal["count", "exclude"] = Field(
+        "count", description="whether the KRs of people who left during the quarter count for their team: in its "
+                             "value roll-ups and its members' average (count), or not (exclude)")
 
     @field_validator("metrics", mode="before")
     @classmethod

@@ -350,12 +350,27 @@ CONTRACTS: dict[str, Contract] = {
             owner_column=None,
             description="Manual check-ins: the latest value up to the period end counts.",
         ),
+        Contract(
+            "adjustments",
+            {
+                "kr_id": _c("str", nullable=False),
+                "owner_id": _c("str", nullable=False),
+                "tier": _c("str", required=False, allowed=("company", "team", "person")),
+                "adjusted_score": _c("float", nullable=False, min_value=0),
+                "reason": _c("str", nullable=False),
+                "adjusted_by": _c("str", nullable=False),
+            },
+            key=("tier", "owner_id", "kr_id"),
+            owner_column=None,
+            description="Adjusted grades: a KR's quarter-end score replaced by a reviewed one, with the reason and "
+                        "who decided it (the computed score is kept beside it).",
+        ),
     ]
 }
 
 
 MEMBERSHIPS = "team_memberships"
-DIRECTORY = ("people", "teams", "regions", "plan", "checkins", MEMBERSHIPS)
+DIRECTORY = ("people", "teams", "regions", "plan", "checkins", "adjustments", MEMBERSHIPS)
 """Tables that describe the organisation or the plan, not activity: never owners of metric rows."""
 
 CONTRACTS[MEMBERSHIPS] = Contract(

@@ -117,7 +117,7 @@ def merge_notes(*parts: dict[str, list[str]]) -> dict[str, list[str]]:
     return out
 
 
-FACT_EXCLUDED = ("people", "teams", "regions", "plan", "checkins", "team_memberships")
+FACT_EXCLUDED = ("people", "teams", "regions", "plan", "checkins", "adjustments", "team_memberships")
 
 
 def data_end_note(tables: Mapping[str, pd.DataFrame], quarter: Quarter, as_of: pd.Timestamp | None,

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from transforms import config as cfg
+from transforms.adjustments import apply_adjustments, pending_note
 from transforms.calendar import Quarter
 from transforms.contracts import MEMBERSHIPS, table_contracts
 from transforms.forecast import (
@@ -34,7 +35,14 @@ from transforms.quality import (
     uncovered_metrics,
 )
 from transforms.review import Lexicon, Reviewed, review_plan
-from transforms.rollup import alignment, kr_weight_shares, objective_scores, owner_scores, value_rollup
+from transforms.rollup import (
+    alignment,
+    kr_weight_shares,
+    leavers_in,
+    objective_scores,
+    owner_scores,
+    value_rollup,
+)
 from transforms.scoring import attainment, grade
 from transforms.tables import membership_at
 
@@ -57,6 +65,8 @@ class QuarterResults:
     metric_notes: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     history: History = field(default_factory=History)
+    leavers_rule: str = "count"
+    """okr.yaml's ``leavers``: whether the KRs of people who left during the quarter count for their team."""
 
 
 def build_teams(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
@@ -130,8 +140,9 @@ def _results(ws: cfg.Workspace, tables: Mapping[str, pd.DataFrame], quarter: Qua
     krs = expand_plan(tables["plan"], org, quarter)
     krs = compute_actuals(krs, engine, tables.get("checkins"), quarter, as_of)
     person_team = org.person_team().dropna().astype(str).to_dict()
-    krs, warnings = value_rollup(krs, person_team, ws.company.id)
+    krs, warnings = value_rollup(krs, person_team, ws.company.id, leavers=_excluded(ws, org, quarter, as_of))
     krs = grade(krs, bands.red_below, bands.green_from, elapsed)
+    krs = apply_adjustments(krs, tables.get("adjustments"), (bands.red_below, bands.green_from), elapsed)
     krs["weight_share"] = kr_weight_shares(krs)
     objectives = objective_scores(krs, bands.red_below, bands.green_from)
     owners = owner_scores(objectives, bands.red_below, bands.green_from)
@@ -150,7 +161,9 @@ def _results(ws: cfg.Workspace, tables: Mapping[str, pd.DataFrame], quarter: Qua
             partial_periods(tables, ws.metrics, sorted(krs["metric"].unique()), quarter, ws.fiscal_year_start_month,
                             locale or ws.locale),
             kept_rows_notes(tables, ws.metrics, sorted(krs["metric"].unique()), locale or ws.locale)),
-        notes=data_end_note(tables, quarter, as_of, locale or ws.locale),
+        notes=data_end_note(tables, quarter, as_of, locale or ws.locale)
+        + pending_note(tables.get("adjustments"), elapsed, locale or ws.locale),
+        leavers_rule=ws.leavers,
     )
 
 
@@ -171,6 +184,15 @@ def _outlook(ws: cfg.Workspace, tables: Mapping[str, pd.DataFrame], res: Quarter
     bands = ws.status_bands
     krs["confidence_flag"] = confidence_flags(krs, bands.red_below, bands.green_from)
     return krs
+
+
+def _excluded(ws: cfg.Workspace, org: Org, quarter: Quarter, as_of: pd.Timestamp | None) -> frozenset[str]:
+    """The people whose KRs do not count for their team: those who left during the quarter, under
+    ``leavers: exclude`` (none under ``leavers: count``)."""
+    if ws.leavers != "exclude":
+        return frozenset()
+    end = quarter.end if as_of is None else as_of + pd.Timedelta(days=1)
+    return frozenset(leavers_in(org.people, quarter.start, end))
 
 
 def with_review(res: QuarterResults, ws: cfg.Workspace, tables: Mapping[str, pd.DataFrame], lexicon: Lexicon,

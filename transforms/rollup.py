@@ -136,12 +136,20 @@ def alignment(
     ]
 
 
+def leavers_in(people: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> dict[str, str]:
+    """person_id -> the day they left, for people whose ``ended_at`` falls in ``[start, end)``."""
+    gone = people["ended_at"].notna() & (people["ended_at"] >= start) & (people["ended_at"] < end)
+    return {str(i): f"{d:%Y-%m-%d}" for i, d in zip(people.loc[gone, "person_id"], people.loc[gone, "ended_at"])}
+
+
 def value_rollup(
-    krs: pd.DataFrame, person_team: dict[str, str], company_id: str, tolerance: float = 0.01
+    krs: pd.DataFrame, person_team: dict[str, str], company_id: str, tolerance: float = 0.01,
+    leavers: frozenset[str] = frozenset(),
 ) -> tuple[pd.DataFrame, list[dict]]:
     """Parent KRs with ``rollup: value`` take the sum of their children's actuals.
 
-    Children are the owner's members (team) or teams (company) holding the KR named in ``rollup_from``.
+    Children are the owner's members (team) or teams (company) holding the KR named in ``rollup_from``; people
+    in ``leavers`` (who left during the quarter, under ``leavers: exclude``) are not among a team's children.
     Returns the updated frame and warnings where children's targets do not add up to the parent's.
     """
     out = krs.copy()
@@ -159,7 +167,7 @@ def value_rollup(
         child_tier = {"company": "team", "team": "person"}[p["tier"]]
         mask = (out["tier"] == child_tier) & (out["kr_id"] == p["rollup_from"])
         if p["tier"] == "team":
-            mask &= parent_of == p["owner_id"]
+            mask &= (parent_of == p["owner_id"]) & ~out["owner_id"].astype(str).isin(leavers)
         c = out[mask]
         if c.empty:
             continue

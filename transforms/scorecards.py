@@ -15,6 +15,7 @@ import pandas as pd
 
 from transforms import charts, story
 from transforms import config as cfg
+from transforms.adjustments import adjusted_text, adjustment_columns, adjustment_vm
 from transforms.calendar import Quarter
 from transforms.forecast import FORECAST_COLUMNS
 from transforms.history import kr_overall_shares
@@ -22,6 +23,7 @@ from transforms.lineage import KrRef, LineageContext, Rollup, kr_lineage, lineag
 from transforms.naming import scorecard_path
 from transforms.report import QuarterResults, build_teams
 from transforms.review import Reviewed
+from transforms.rollup import leavers_in
 
 ROWS_WORD = {"en": "rows", "zh-CN": "行"}
 MONTH_FMT = {"en": "%b", "zh-CN": "%-m月"}
@@ -127,6 +129,7 @@ def kr_table(res: QuarterResults, names: dict[tuple[str, str], str], locale: str
     out["lineage_text"] = [(lineage_texts or {}).get(key) for key in keys]
     _add_previous(out, res, keys)
     _review_columns(out, res.review)
+    adjustment_columns(out, k)
     labels = k["month_labels"].fillna("").astype(str).str.split("|")
     for i in (1, 2, 3):
         out[f"month_{i}"] = [lab[i - 1] if len(lab) >= i and lab[i - 1] else None for lab in labels]
@@ -229,6 +232,7 @@ def _kr_vm(row: dict, look: _Lookups) -> dict:
         "forecast": forecast_vm(row),
         "confidence": _f(row.get("confidence")),
         "confidence_flag": _text(row.get("confidence_flag")) or None,
+        **adjustment_vm(row),
     }
 
 
@@ -301,7 +305,7 @@ def _lineage_text(row: dict, look: _Lookups) -> str:
         rollup = Rollup(int(children), child, look.kr_metrics.get(child, str(row["metric"])))
     quarterly = _text(row.get("quarterly_value")) or "period"
     kr = KrRef(str(row["metric"]), str(row["tier"]), int(row["rows"]), quarterly, rollup)
-    return kr_lineage(look.lineage, kr, look.locale)
+    return kr_lineage(look.lineage, kr, look.locale) + adjusted_text(row, look.locale)
 
 
 def _trend_chart(row: dict, look: _Lookups) -> charts.TrendChart | None:
@@ -484,7 +488,8 @@ def _story(look: _Lookups, key: story.OwnerKey, me: dict, records: list[dict], m
              "actual": _f(r.get("actual")), "target": _f(r.get("target")), "short_by": story.short_by(r),
              "score": _f(r.get("score"))}
             for r in records if str(r["status"]) == "red"]
-    rollup = story.members_rollup([m["score"] for m in members], [m["status"] for m in members]) if members else None
+    counted = story.counted_members(members, res.leavers_rule)
+    rollup = story.members_rollup([m["score"] for m in counted], [m["status"] for m in counted]) if counted else None
     return {
         "history": points,
         "history_chart": history_chart(points, scores=True),
@@ -496,6 +501,8 @@ def _story(look: _Lookups, key: story.OwnerKey, me: dict, records: list[dict], m
         "behind": named(story.behind_pace(records)) if res.elapsed is not None else [],
         "likely_miss": likely_misses(records),
         "rollup": rollup,
+        "leavers_note": story.leavers_rule_text(res.leavers_rule, [(m["name"], m["left_on"]) for m in members
+                                                                   if m.get("left_on")], look.locale),
     }
 
 
@@ -558,10 +565,8 @@ def _weighting_note(objectives: list[dict], weighted: bool, locale: str) -> str 
 
 def leavers(res: QuarterResults) -> dict[str, str]:
     """person_id -> the day they left, for people who left during the quarter (or before a mid-quarter as-of)."""
-    p = res.org.people
     end = res.quarter.end if res.as_of is None else res.as_of + pd.Timedelta(days=1)
-    gone = p["ended_at"].notna() & (p["ended_at"] >= res.quarter.start) & (p["ended_at"] < end)
-    return {str(i): f"{d:%Y-%m-%d}" for i, d in zip(p.loc[gone, "person_id"], p.loc[gone, "ended_at"])}
+    return leavers_in(res.org.people, res.quarter.start, end)
 
 
 def _members(res: QuarterResults, person_team: dict) -> dict[tuple[str, str], list[tuple[str, str]]]:

@@ -164,3 +164,39 @@ def how_made(tier: str, krs: int, objectives: int, no_data: int, locale: str) ->
     kr_word = "key result" if krs == 1 else "key results"
     o_word = "objective" if objectives == 1 else "objectives"
     return words[tier].format(krs=krs, objectives=objectives, left=left, kr_word=kr_word, o_word=o_word)
+
+
+LEAVERS_RULE = {
+    "zh-CN": {
+        "count": "{who}在本季度离职；按工作区规则（leavers: count），其关键结果仍计入团队的数值汇总和成员平均得分。",
+        "exclude": "{who}在本季度离职；按工作区规则（leavers: exclude），其关键结果不计入团队的数值汇总和"
+                   "成员平均得分。",
+        "one": "{name}（{day}）",
+        "sep": "、",
+    },
+    "en": {
+        "count": "{who} left during the quarter; under the workspace's rule (leavers: count) their key results "
+                 "still count for the team, in its value roll-ups and its members' average.",
+        "exclude": "{who} left during the quarter; under the workspace's rule (leavers: exclude) their key results "
+                   "do not count for the team, neither in its value roll-ups nor in its members' average.",
+        "one": "{name} (on {day})",
+        "sep": ", ",
+    },
+}
+
+
+def leavers_rule_text(rule: str, left: list[tuple[str, str]], locale: str) -> str | None:
+    """On a team card with members who left during the quarter: which rule decided whether their KRs count.
+
+    ``left`` holds (name, day left) per leaver; None when nobody left."""
+    if not left:
+        return None
+    words = LEAVERS_RULE["zh-CN" if locale == "zh-CN" else "en"]
+    who = words["sep"].join(words["one"].format(name=n, day=d) for n, d in left)
+    return words[rule].format(who=who)
+
+
+def counted_members(members: list[dict], rule: str) -> list[dict]:
+    """The members whose scores enter the members' average: all of them, or under ``leavers: exclude`` those who
+    did not leave during the quarter."""
+    return [m for m in members if rule != "exclude" or not m.get("left_on")]
