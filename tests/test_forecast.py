@@ -1,18 +1,20 @@
 """The mid-quarter forecast worked out by hand on a tiny workspace (calendar quarters of 2024, exports from
-2 January 2024), run at 15 August 2024: 45 days into Q3, the same point of Q2 is 16 May, of Q1 15 February.
+2 January 2024), run at 15 August 2024: 45 days into Q3, the same point of Q2 is 16 May, of Q1 15 February;
+Q4 2023 is before the exports, so it teaches nothing.
 
-p1 wins deals in every quarter: Q1 2 by 15 Feb and 6 in all (ratio 3), Q2 3 by 16 May and 6 in all (ratio 2),
-   Q3 4 by 15 Aug. Q4 2023 has no deals (before the exports), so two quarters teach the ratio:
-   g = exp(mean(ln 3, ln 2)) = sqrt(6); forecast 4 sqrt(6) = 9.798; the spread of the log ratios
-   s = |ln 3 - ln 2| / sqrt(2) gives sd = forecast * s * sqrt(1 + 1/2).
-p2 sells in Q3 only: 3 won and 1 lost by 15 Aug, so the run rate over working days applies: 66 weekdays in Q3,
-   34 up to 15 Aug, g = 66/34; forecast 3g, sd = sqrt(3 (g - 1) g) (a Poisson count of the rows still to come,
-   3 (g - 1), plus the uncertainty of a rate learnt from 3 rows, 3 (g - 1)^2).
-   Its win share (won / closed) projects both parts by the same g: 3g / 4g = 0.75, sd the binomial
-   sqrt(0.75 * 0.25 / 4g), the smaller of it and the spread of a ratio of two independent counts.
-The 80% interval is forecast +- 1.2816 sd, sd widened by t/z for a spread learnt from n quarters (t of n - 1
-degrees of freedom: 3.078 for two quarters); the chance of reaching the target is the normal probability.
-Confidence is on a 0-10 scale: p1 says 9 (0.9, chance 0.70: agreed), p2 says 8 (0.8, chance 0.10: a flag).
+Won deals: p1 won 2 by 15 Feb and 6 in all in Q1 (ratio 3), 3 by 16 May and 6 in all in Q2 (ratio 2), 4 by
+   15 Aug in Q3; p2 sells in Q3 only (3 won, 1 lost by 15 Aug). Neither has the 30 rows an owner needs for
+   its own ratio, so both take their tier's: all people together won as p1 did, g = exp(mean(ln 3, ln 2))
+   = sqrt(6). The pattern's spread s = |ln 3 - ln 2| / sqrt(2), widened by sqrt(1 + 1/2) and by t/z = 3.078 /
+   1.2816 (a spread from two quarters), and the owner's own rows still to come, a Poisson count at a rate
+   learnt from x rows: variance x (g - 1) g. sd = sqrt((forecast s sqrt(1.5) t/z)^2 + x (g - 1) g).
+Win share (won / closed): both parts have the same ratio, so p2's 3/4 stays 0.75, with the binomial spread
+   sqrt(0.75 * 0.25 / 4g) of a share of 4g closed deals, the smaller of it and the ratio's.
+Lost deals: nobody lost one before Q3, so the run rate over working days applies: 66 weekdays in Q3, 34 up
+   to 15 Aug, g = 66/34; p2's 1 lost -> g, sd sqrt(1 (g - 1) g); p1 has none, so 0 for certain.
+The 80% interval is forecast +- 1.2816 sd; the chance of reaching the target is the normal probability.
+Confidence is on a 0-10 scale: p2 says 8 on the win share (chance 0.09: "confident, but a miss") and 2 on
+lost deals (chance 0.78 of staying at most 3: "doubtful, but reached"); p1 says 9 on won deals (0.58: agreed).
 """
 
 from __future__ import annotations
@@ -42,15 +44,17 @@ def _tables() -> tuple[cfg.Workspace, dict]:
         "company": {"id": "acme", "name": "Acme"}, "locale": "en", "currency": "USD", "confidence_scale": 10,
         "sources": {name: {"path": f"{name}.csv"} for name in ("people", "plan", "checkins", "deals")},
         "metrics": {"won": {"kind": "count", "table": "deals", "time": "closed_at", "where": {"stage": "won"}},
+                    "lost": {"kind": "count", "table": "deals", "time": "closed_at", "where": {"stage": "lost"}},
                     "closed": {"kind": "count", "table": "deals", "time": "closed_at",
                                "where": {"stage": ["won", "lost"]}},
                     "win_share": {"kind": "ratio", "numerator": "won", "denominator": "closed", "unit": "percent"}},
     })
     plan = pd.DataFrame(
-        [("person", "*", "O1", "Sell", "k1", "Win 8 deals", "won", 0.0, 8.0),
-         ("person", "*", "O1", "Sell", "k2", "Win 80% of closed deals", "win_share", 0.5, 0.8)],
+        [("person", "*", "O1", "Sell", "k1", "Win 8 deals", "won", 0.0, 8.0, "increase"),
+         ("person", "*", "O1", "Sell", "k2", "Win 90% of closed deals", "win_share", 0.5, 0.9, "increase"),
+         ("person", "*", "O1", "Sell", "k3", "Lose at most 3 deals", "lost", None, 3.0, "at_most")],
         columns=["tier", "owner_id", "objective_id", "objective_title_en", "kr_id", "kr_title_en", "metric",
-                 "baseline", "target"])
+                 "baseline", "target", "direction"])
     won = [("p1", d) for d in ("2024-01-10", "2024-02-12", "2024-02-20", "2024-03-05", "2024-03-20", "2024-03-28",
                                "2024-04-10", "2024-05-02", "2024-05-15", "2024-06-03", "2024-06-20", "2024-06-27",
                                "2024-07-08", "2024-07-22", "2024-08-01", "2024-08-14")]
@@ -59,9 +63,9 @@ def _tables() -> tuple[cfg.Workspace, dict]:
     raw = {
         "people": pd.DataFrame({"person_id": ["p1", "p2"], "person_name": ["Pat", "Sam"], "team_id": ["T1", "T1"]}),
         "plan": plan,
-        "checkins": pd.DataFrame({"kr_id": ["k1", "k1"], "owner_id": ["p1", "p2"],
-                                  "checked_at": ["2024-08-12", "2024-08-14"], "value": [None, None],
-                                  "confidence": [9.0, 8.0]}),
+        "checkins": pd.DataFrame({"kr_id": ["k1", "k2", "k3"], "owner_id": ["p1", "p2", "p2"],
+                                  "checked_at": ["2024-08-12", "2024-08-14", "2024-08-14"],
+                                  "value": [None, None, None], "confidence": [9.0, 8.0, 2.0]}),
         "deals": pd.DataFrame({"deal_id": [f"d{i}" for i in range(len(rows))], "person_id": [r[0] for r in rows],
                                "stage": [r[1] for r in rows], "closed_at": [r[2] for r in rows]}),
     }
@@ -83,18 +87,26 @@ def _row(res, owner: str, kr: str) -> pd.Series:
     return k[(k["owner_id"] == owner) & (k["kr_id"] == kr)].iloc[0]
 
 
-def test_learnt_from_the_same_point_of_earlier_quarters(result):
+G = math.sqrt(6)
+PATTERN = abs(math.log(3) - math.log(2)) / math.sqrt(2) * math.sqrt(1.5) * 3.078 / Z
+
+
+def _sd(point: float, x: int, g: float) -> float:
+    return math.sqrt((point * PATTERN) ** 2 + x * (g - 1) * g)
+
+
+def test_learnt_from_the_same_point_of_earlier_quarters_of_the_tier(result):
     _, _, res = result
-    r = _row(res, "p1", "k1")
-    point = 4 * math.sqrt(6)
-    sd = point * abs(math.log(3) - math.log(2)) / math.sqrt(2) * math.sqrt(1.5) * 3.078 / Z
-    assert r["actual"] == 4
-    assert (r["forecast_basis"], r["forecast_quarters"]) == ("history", 2)
-    assert r["forecast"] == pytest.approx(point, rel=1e-9)
-    assert (r["forecast_low"], r["forecast_high"]) == (pytest.approx(point - Z * sd, rel=1e-9),
-                                                       pytest.approx(point + Z * sd, rel=1e-9))
-    assert r["forecast_p"] == pytest.approx(_phi((point - 8) / sd), rel=1e-9)
-    assert r["forecast_score"] == pytest.approx(1.0)  # 9.8 of 8
+    for owner, x in (("p1", 4), ("p2", 3)):
+        r = _row(res, owner, "k1")
+        point, sd = x * G, _sd(x * G, x, G)
+        assert r["actual"] == x
+        assert (r["forecast_basis"], r["forecast_quarters"]) == ("tier", 2)
+        assert r["forecast"] == pytest.approx(point, rel=1e-9)
+        assert (r["forecast_low"], r["forecast_high"]) == (pytest.approx(point - Z * sd, rel=1e-9),
+                                                           pytest.approx(point + Z * sd, rel=1e-9))
+        assert r["forecast_p"] == pytest.approx(_phi((point - 8) / sd), rel=1e-9)
+        assert r["forecast_score"] == pytest.approx(min(1.0, point / 8), rel=1e-9)
 
 
 def test_run_rate_over_working_days_without_earlier_quarters(result):
@@ -102,42 +114,43 @@ def test_run_rate_over_working_days_without_earlier_quarters(result):
     assert pd.bdate_range("2024-07-01", "2024-09-30").size == 66
     assert pd.bdate_range("2024-07-01", "2024-08-15").size == 34
     g = 66 / 34
-    r = _row(res, "p2", "k1")
-    point, sd = 3 * g, math.sqrt(3 * (g - 1) * g)
+    r = _row(res, "p2", "k3")
+    sd = math.sqrt((g - 1) * g)
     assert (r["forecast_basis"], r["forecast_quarters"]) == ("run_rate", 0)
-    assert r["forecast"] == pytest.approx(point, rel=1e-9)
-    assert r["forecast_high"] == pytest.approx(point + Z * sd, rel=1e-9)
-    assert r["forecast_p"] == pytest.approx(_phi((point - 8) / sd), rel=1e-9)
-    assert r["forecast_score"] == pytest.approx(point / 8, rel=1e-9)
+    assert r["forecast"] == pytest.approx(g, rel=1e-9)
+    assert r["forecast_high"] == pytest.approx(g + Z * sd, rel=1e-9)
+    assert r["forecast_p"] == pytest.approx(_phi((3 - g) / sd), rel=1e-9)  # at most 3
+    none = _row(res, "p1", "k3")
+    assert (none["forecast"], none["forecast_low"], none["forecast_p"]) == (0, 0, 1.0)
 
 
 def test_a_ratio_from_its_projected_parts(result):
     _, _, res = result
-    g = 66 / 34
     r = _row(res, "p2", "k2")
-    sd = math.sqrt(0.75 * 0.25 / (4 * g))
+    sd = math.sqrt(0.75 * 0.25 / (4 * G))
     assert r["actual"] == pytest.approx(0.75)
     assert r["forecast"] == pytest.approx(0.75, rel=1e-9)
     assert r["forecast_low"] == pytest.approx(0.75 - Z * sd, rel=1e-9)
-    assert r["forecast_p"] == pytest.approx(_phi((0.75 - 0.8) / sd), rel=1e-9)
+    assert r["forecast_p"] == pytest.approx(_phi((0.75 - 0.9) / sd), rel=1e-9)
 
 
 def test_confidence_beside_the_outlook(result):
     _, _, res = result
-    p1, p2 = _row(res, "p1", "k1"), _row(res, "p2", "k1")
-    assert (p1["confidence"], p1["confidence_flag"]) == (pytest.approx(0.9), None)
-    assert (p2["confidence"], p2["confidence_flag"]) == (pytest.approx(0.8), "high_but_miss")
+    assert (_row(res, "p1", "k1")["confidence"], _row(res, "p1", "k1")["confidence_flag"]) == (
+        pytest.approx(0.9), None)
+    assert _row(res, "p2", "k2")["confidence_flag"] == "high_but_miss"
+    assert (_row(res, "p2", "k3")["confidence"], _row(res, "p2", "k3")["confidence_flag"]) == (
+        pytest.approx(0.2), "low_but_reach")
     assert pd.isna(_row(res, "p1", "k2")["confidence"])
 
 
 def test_cards_and_kr_table_show_the_forecast(result):
     ws, tables, res = result
     cards = {c["owner_id"]: c for c in build_scorecards(res, ws, tables, "en", "2024-08-16 06:00", "run-1")}
-    p2 = cards["p2"]
-    assert p2["likely_miss"] == 2  # k1 chance 0.10, k2 chance 0.37
-    assert cards["p1"]["likely_miss"] == 0  # k1 chance 0.70; k2 every closed deal won, in every quarter
-    k1 = next(kr for o in p2["objectives"] for kr in o["krs"] if kr["kr_id"] == "k1")
-    assert k1["forecast"]["basis"] == "run_rate" and k1["confidence_flag"] == "high_but_miss"
+    assert cards["p2"]["likely_miss"] == 2  # k1 chance 0.46, k2 0.09; k3 0.78
+    assert cards["p1"]["likely_miss"] == 0  # k1 0.58; k2 every closed deal won, in every quarter; k3 none lost
+    k2 = next(kr for o in cards["p2"]["objectives"] for kr in o["krs"] if kr["kr_id"] == "k2")
+    assert k2["forecast"]["basis"] == "tier" and k2["confidence_flag"] == "high_but_miss"
     table = kr_table(res, {}, "en").set_index(["owner_id", "kr_id"])
-    assert table.loc[("p2", "k1"), "forecast"] == pytest.approx(3 * 66 / 34, rel=1e-9)
-    assert table.loc[("p2", "k1"), "confidence_flag"] == "high_but_miss"
+    assert table.loc[("p2", "k3"), "forecast"] == pytest.approx(66 / 34, rel=1e-9)
+    assert table.loc[("p2", "k2"), "confidence_flag"] == "high_but_miss"

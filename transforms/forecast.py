@@ -3,9 +3,10 @@ reaching the target.
 
 A metric is projected from its parts, the way the engine computes it:
 
-- counts, distinct counts and sums grow through the quarter. Where the owner's earlier quarters hold the
-  metric, the quarter ends at today's value times the ratio "final / value at the same point" of those
-  quarters (their seasonality: end-of-quarter pushes, holidays, slow first weeks); otherwise at the run rate
+- counts, distinct counts and sums grow through the quarter. Where earlier quarters hold the metric, the
+  quarter ends at today's value times the ratio "final / value at the same point" of those quarters (their
+  seasonality: end-of-quarter pushes, holidays, slow first weeks): the owner's own ratio when the owner has
+  rows enough for it not to be noise, else the ratio of the owner's tier as a whole; otherwise at the run rate
   over working days (the weekday calendar rates use), with the spread of a count of that many rows still
   to come at a rate itself estimated from the rows so far;
 - a ratio is its projected numerator over its projected denominator; a rate is its projected base over
@@ -43,6 +44,9 @@ Z80 = 1.2816
 CUMULATIVE = ("count", "distinct", "sum")
 MIN_QUARTERS = 2
 """Earlier quarters needed to learn a seasonal ratio and its spread."""
+OWN_ROWS = 30
+"""Rows so far an owner needs for their own earlier quarters to teach the ratio; with fewer, a handful of
+rows would make it noise, and the pattern of all owners of the tier teaches it instead."""
 T80 = {1: 3.078, 2: 1.886, 3: 1.638, 4: 1.533, 5: 1.476, 6: 1.440, 7: 1.415, 8: 1.397}
 """Student's t quantile of an 80% interval by degrees of freedom: a spread learnt from n quarters is itself
 uncertain, so its interval widens by t / z (n - 1 degrees of freedom)."""
@@ -57,6 +61,7 @@ class Basis(StrEnum):
     """What a forecast was learnt from."""
 
     HISTORY = "history"
+    TIER = "tier"
     RUN_RATE = "run_rate"
     AS_IS = "as_is"
     NONE = "none"
@@ -135,36 +140,53 @@ class Projector:
         return out
 
     def _cumulative(self, name: str) -> Projection:
+        """Own seasonal ratio for owners with enough rows, else their tier's, else the working-day run rate."""
         x = self.value(name, self.now)
         rows = self.engine.evaluate(name, self.now)["rows"].reindex(x.index).fillna(0)
-        logs = pd.DataFrame({k: np.log(y.reindex(x.index) / p.reindex(x.index))
-                             for k, (p, y) in enumerate(self._pairs(name))}, index=x.index)
-        logs = logs.replace([np.inf, -np.inf], np.nan)
+        pairs = self._pairs(name)
+        own = pd.DataFrame({k: np.log(y.reindex(x.index) / p.reindex(x.index)) for k, (p, y) in enumerate(pairs)},
+                           index=x.index).replace([np.inf, -np.inf], np.nan)
+        tier = pd.DataFrame({k: _tier_sums(y, x.index) / _tier_sums(p, x.index) for k, (p, y) in enumerate(pairs)},
+                            index=x.index)
+        tier = np.log(tier.where(tier > 0))
+        use_own = (own.notna().sum(axis=1) >= MIN_QUARTERS) & (rows >= OWN_ROWS)
+        logs = own.where(use_own, tier)
         n = logs.notna().sum(axis=1)
         learnt = n >= MIN_QUARTERS
         g_run = self.full.weekdays / max(self.now.weekdays, 1)
-        mean, spread = logs.mean(axis=1), logs.std(axis=1, ddof=1)
-        point = pd.Series(np.where(learnt, x * np.exp(mean), x * g_run), index=x.index)
-        per_row = (x / rows.where(rows > 0)).fillna(0.0)
+        g = pd.Series(np.where(learnt, np.exp(logs.mean(axis=1)), g_run), index=x.index)
+        point = x * g
+        per_row = (x / rows.where(rows > 0)).fillna(0.0).abs()
         # rows still to come are a Poisson draw whose rate is itself estimated from the rows so far:
         # variance rows (g - 1) for the draw plus rows (g - 1)^2 for the rate, per row value squared
-        run_sd = per_row.abs() * np.sqrt(rows * max(g_run - 1.0, 0.0) * g_run)
-        sd = pd.Series(np.where(learnt, point * spread * np.sqrt(1 + 1 / n.clip(lower=1)) * _widen(n), run_sd),
+        draw = per_row ** 2 * rows * (g - 1.0).clip(lower=0) * g
+        pattern = (point * logs.std(axis=1, ddof=1) * np.sqrt(1 + 1 / n.clip(lower=1)) * _widen(n)) ** 2
+        sd = pd.Series(np.where(learnt, np.sqrt(pattern + np.where(use_own, 0.0, draw)), np.sqrt(draw)),
                        index=x.index)
-        basis = pd.Series(np.where(learnt, Basis.HISTORY.value, Basis.RUN_RATE.value), index=x.index)
-        return Projection(point, sd, basis, n.where(learnt, 0))
+        basis = np.where(~learnt, Basis.RUN_RATE.value, np.where(use_own, Basis.HISTORY.value, Basis.TIER.value))
+        return Projection(point, sd, pd.Series(basis, index=x.index), n.where(learnt, 0))
 
     def _level(self, name: str) -> Projection:
+        """Moved by the owner's own same-point-to-final change (with enough rows), else by the median change of
+        the tier's owners, else as it stands."""
         x = self.value(name, self.now)
-        diffs = pd.DataFrame({k: y.reindex(x.index) - p.reindex(x.index)
-                              for k, (p, y) in enumerate(self._pairs(name))}, index=x.index)
+        rows = self.engine.evaluate(name, self.now)["rows"].reindex(x.index).fillna(0)
+        pairs = self._pairs(name)
+        own = pd.DataFrame({k: y.reindex(x.index) - p.reindex(x.index) for k, (p, y) in enumerate(pairs)},
+                           index=x.index)
+        tier = pd.DataFrame({k: _tier_medians(y.reindex(x.index) - p.reindex(x.index)) for k, (p, y)
+                             in enumerate(pairs)}, index=x.index)
+        use_own = (own.notna().sum(axis=1) >= MIN_QUARTERS) & (rows >= OWN_ROWS)
+        diffs = own.where(use_own, tier)
         n = diffs.notna().sum(axis=1)
         learnt = n >= MIN_QUARTERS
         point = pd.Series(np.where(learnt, x + diffs.mean(axis=1), x), index=x.index)
-        sd = pd.Series(np.where(learnt, diffs.std(axis=1, ddof=1) * np.sqrt(1 + 1 / n.clip(lower=1)) * _widen(n),
-                                np.nan), index=x.index)
-        basis = pd.Series(np.where(learnt, Basis.HISTORY.value, Basis.AS_IS.value), index=x.index)
-        return Projection(point, sd, basis, n.where(learnt, 0))
+        # an owner's own change varies as much as the owners' changes do, whoever's pattern is used
+        spread = np.where(use_own, diffs.std(axis=1, ddof=1), _tier_spread(own))
+        sd = pd.Series(np.where(learnt, spread * np.sqrt(1 + 1 / n.clip(lower=1)) * _widen(n), np.nan),
+                       index=x.index)
+        basis = np.where(~learnt, Basis.AS_IS.value, np.where(use_own, Basis.HISTORY.value, Basis.TIER.value))
+        return Projection(point, sd, pd.Series(basis, index=x.index), n.where(learnt, 0))
 
     def _rate(self, d: cfg.RateMetric, name: str) -> Projection:
         base = self.project(d.of)
@@ -200,6 +222,24 @@ class Projector:
 def _units(per: str, period: Period) -> float:
     return {"day": period.days, "weekday": period.weekdays, "week": period.weeks, "month": period.months,
             "period": 1}[per]
+
+
+def _tier_sums(values: pd.Series, index: pd.MultiIndex) -> pd.Series:
+    """Each owner's tier total, on ``index``."""
+    totals = values.groupby(level=0).sum()
+    return pd.Series(totals.reindex(index.get_level_values(0)).to_numpy(), index=index)
+
+
+def _tier_medians(values: pd.Series) -> pd.Series:
+    """Each owner's tier median of ``values``, on the same index."""
+    return values.groupby(level=0).transform("median")
+
+
+def _tier_spread(diffs: pd.DataFrame) -> np.ndarray:
+    """Per owner, the spread of all its tier's owners' changes over all earlier quarters."""
+    stacked = diffs.stack()
+    spread = stacked.groupby(level=0).std(ddof=1)
+    return spread.reindex(diffs.index.get_level_values(0)).to_numpy()
 
 
 def _ratio(num: Projection, den: Projection) -> Projection:
