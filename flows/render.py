@@ -45,6 +45,8 @@ STATUSES = ("red", "yellow", "green", "no_data")
 TIERS = ("company", "team", "person")
 SOURCES = ("computed", "manual")
 ARROWS = ("up", "down", "flat")
+FORECAST_BASES = ("history", "tier", "run_rate", "as_is", "none")
+CONFIDENCE_FLAGS = ("high_but_miss", "low_but_reach")
 PACES = ("ahead", "behind", "not_applicable")
 BASELINE_NOTES = ("from_zero", "not_applicable")
 DIRECTIONS = ("increase", "decrease", "at_least", "at_most")
@@ -312,7 +314,18 @@ def _prepare_kr(kr: Mapping[str, Any], mid_quarter: bool) -> dict[str, Any]:
         "decimals": decimals,
         "baseline_note": _one_of(kr["baseline_note"], BASELINE_NOTES, "not_applicable")
         if kr["baseline_note"] else None,
+        "forecast": _forecast(kr["forecast"]) if mid_quarter else None,
+        "confidence_flag": kr["confidence_flag"] if kr["confidence_flag"] in CONFIDENCE_FLAGS else None,
     }
+
+
+def _forecast(forecast: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A forecast with a known basis and numbers that are numbers (None when there is none)."""
+    if not forecast or not _is_number(forecast.get("value")):
+        return None
+    return {**forecast, "basis": _one_of(forecast.get("basis"), FORECAST_BASES, "none"),
+            "low": forecast["low"] if _is_number(forecast.get("low")) else None,
+            "p": forecast["p"] if _is_number(forecast.get("p")) else None}
 
 
 def _prepare_objective(objective: Mapping[str, Any], mid_quarter: bool) -> dict[str, Any]:

@@ -4,17 +4,17 @@ Q4 2023 is before the exports, so it teaches nothing.
 
 Won deals: p1 won 2 by 15 Feb and 6 in all in Q1 (ratio 3), 3 by 16 May and 6 in all in Q2 (ratio 2), 4 by
    15 Aug in Q3; p2 sells in Q3 only (3 won, 1 lost by 15 Aug). Neither has the 30 rows an owner needs for
-   its own ratio, so both take their tier's: all people together won as p1 did, g = exp(mean(ln 3, ln 2))
-   = sqrt(6). The pattern's spread s = |ln 3 - ln 2| / sqrt(2), widened by sqrt(1 + 1/2) and by t/z = 3.078 /
-   1.2816 (a spread from two quarters), and the owner's own rows still to come, a Poisson count at a rate
+   its own ratio, so both take their tier's: all people together won as p1 did, exp(mean(ln 3, ln 2))
+   = sqrt(6), mixed half and half (geometrically) with the run rate 66/34 (below): g = sqrt(sqrt(6) 66/34).
+   The pattern's spread s = |ln 3 - ln 2| / sqrt(2), widened by sqrt(1 + 1/2) and by t/z = 3.078 / 1.2816 (a spread from two quarters), and the owner's own rows still to come, a Poisson count at a rate
    learnt from x rows: variance x (g - 1) g. sd = sqrt((forecast s sqrt(1.5) t/z)^2 + x (g - 1) g).
 Win share (won / closed): both parts have the same ratio, so p2's 3/4 stays 0.75, with the binomial spread
    sqrt(0.75 * 0.25 / 4g) of a share of 4g closed deals, the smaller of it and the ratio's.
 Lost deals: nobody lost one before Q3, so the run rate over working days applies: 66 weekdays in Q3, 34 up
    to 15 Aug, g = 66/34; p2's 1 lost -> g, sd sqrt(1 (g - 1) g); p1 has none, so 0 for certain.
 The 80% interval is forecast +- 1.2816 sd; the chance of reaching the target is the normal probability.
-Confidence is on a 0-10 scale: p2 says 8 on the win share (chance 0.09: "confident, but a miss") and 2 on
-lost deals (chance 0.78 of staying at most 3: "doubtful, but reached"); p1 says 9 on won deals (0.58: agreed).
+Confidence is on a 0-10 scale: p2 says 8 on the win share (chance 0.15: "confident, but a miss") and 2 on
+lost deals (chance 0.78 of staying at most 3: "doubtful, but reached"); p1 says 9 on won deals (0.54: agreed).
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def _row(res, owner: str, kr: str) -> pd.Series:
     return k[(k["owner_id"] == owner) & (k["kr_id"] == kr)].iloc[0]
 
 
-G = math.sqrt(6)
+G = math.sqrt(math.sqrt(6) * 66 / 34)
 PATTERN = abs(math.log(3) - math.log(2)) / math.sqrt(2) * math.sqrt(1.5) * 3.078 / Z
 
 
@@ -147,8 +147,8 @@ def test_confidence_beside_the_outlook(result):
 def test_cards_and_kr_table_show_the_forecast(result):
     ws, tables, res = result
     cards = {c["owner_id"]: c for c in build_scorecards(res, ws, tables, "en", "2024-08-16 06:00", "run-1")}
-    assert cards["p2"]["likely_miss"] == 2  # k1 chance 0.46, k2 0.09; k3 0.78
-    assert cards["p1"]["likely_miss"] == 0  # k1 0.58; k2 every closed deal won, in every quarter; k3 none lost
+    assert cards["p2"]["likely_miss"] == 2  # k1 chance 0.41, k2 0.15; k3 0.78
+    assert cards["p1"]["likely_miss"] == 0  # k1 0.54; k2 every closed deal won, in every quarter; k3 none lost
     k2 = next(kr for o in cards["p2"]["objectives"] for kr in o["krs"] if kr["kr_id"] == "k2")
     assert k2["forecast"]["basis"] == "tier" and k2["confidence_flag"] == "high_but_miss"
     table = kr_table(res, {}, "en").set_index(["owner_id", "kr_id"])

@@ -6,14 +6,15 @@ A metric is projected from its parts, the way the engine computes it:
 - counts, distinct counts and sums grow through the quarter. Where earlier quarters hold the metric, the
   quarter ends at today's value times the ratio "final / value at the same point" of those quarters (their
   seasonality: end-of-quarter pushes, holidays, slow first weeks): the owner's own ratio when the owner has
-  rows enough for it not to be noise, else the ratio of the owner's tier as a whole; otherwise at the run rate
+  rows enough for it not to be noise, else the ratio of the owner's tier as a whole, mixed half and half
+  with the run rate (each alone erred more in the backtests); otherwise at the run rate
   over working days (the weekday calendar rates use), with the spread of a count of that many rows still
   to come at a rate itself estimated from the rows so far;
 - a ratio is its projected numerator over its projected denominator; a rate is its projected base over
   the whole quarter's units; a growth is the projected quarter over its base;
 - every other kind (means, shares within a time, percentiles, coverage, conversions, snapshots) is a level:
-  today's value, moved by how much the same point and the final differed in earlier quarters when there
-  are any.
+  today's value, moved by half of how much the same point and the final differed in earlier quarters when
+  there are any.
 
 A KR graded on the mean of its months, or on its last month, is projected month by month (finished months
 as they are, the current and later months at the current month's projected value).
@@ -44,6 +45,10 @@ Z80 = 1.2816
 CUMULATIVE = ("count", "distinct", "sum")
 MIN_QUARTERS = 2
 """Earlier quarters needed to learn a seasonal ratio and its spread."""
+BLEND = 0.5
+"""Weight of the learnt pattern against the run rate (or, for a level, against today's value): the two
+forecasts err in different ways, and their even mix beat either alone in the backtests (benchmarks/
+backtest.py, RESULTS.md) - a few earlier quarters are a noisy guide to this one."""
 OWN_ROWS = 30
 """Rows so far an owner needs for their own earlier quarters to teach the ratio; with fewer, a handful of
 rows would make it noise, and the pattern of all owners of the tier teaches it instead."""
@@ -148,13 +153,14 @@ class Projector:
                            index=x.index).replace([np.inf, -np.inf], np.nan)
         tier = pd.DataFrame({k: _tier_sums(y, x.index) / _tier_sums(p, x.index) for k, (p, y) in enumerate(pairs)},
                             index=x.index)
-        tier = np.log(tier.where(tier > 0))
+        tier = np.log(tier.where(tier > 0)).replace([np.inf, -np.inf], np.nan)  # a tier with nothing at the point
         use_own = (own.notna().sum(axis=1) >= MIN_QUARTERS) & (rows >= OWN_ROWS)
         logs = own.where(use_own, tier)
         n = logs.notna().sum(axis=1)
         learnt = n >= MIN_QUARTERS
         g_run = self.full.weekdays / max(self.now.weekdays, 1)
-        g = pd.Series(np.where(learnt, np.exp(logs.mean(axis=1)), g_run), index=x.index)
+        g = pd.Series(np.where(learnt, np.exp(BLEND * logs.mean(axis=1) + (1 - BLEND) * math.log(g_run)), g_run),
+                      index=x.index)
         point = x * g
         per_row = (x / rows.where(rows > 0)).fillna(0.0).abs()
         # rows still to come are a Poisson draw whose rate is itself estimated from the rows so far:
@@ -180,7 +186,7 @@ class Projector:
         diffs = own.where(use_own, tier)
         n = diffs.notna().sum(axis=1)
         learnt = n >= MIN_QUARTERS
-        point = pd.Series(np.where(learnt, x + diffs.mean(axis=1), x), index=x.index)
+        point = pd.Series(np.where(learnt, x + BLEND * diffs.mean(axis=1), x), index=x.index)
         # an owner's own change varies as much as the owners' changes do, whoever's pattern is used
         spread = np.where(use_own, diffs.std(axis=1, ddof=1), _tier_spread(own))
         sd = pd.Series(np.where(learnt, spread * np.sqrt(1 + 1 / n.clip(lower=1)) * _widen(n), np.nan),
