@@ -6,8 +6,9 @@ Won deals: p1 won 2 by 15 Feb and 6 in all in Q1 (ratio 3), 3 by 16 May and 6 in
    15 Aug in Q3; p2 sells in Q3 only (3 won, 1 lost by 15 Aug). Neither has the 30 rows an owner needs for
    its own ratio, so both take their tier's: all people together won as p1 did, exp(mean(ln 3, ln 2))
    = sqrt(6), mixed half and half (geometrically) with the run rate 66/34 (below): g = sqrt(sqrt(6) 66/34).
-   The pattern's spread s = |ln 3 - ln 2| / sqrt(2), widened by sqrt(1 + 1/2) and by t/z = 3.078 / 1.2816 (a spread from two quarters), and the owner's own rows still to come, a Poisson count at a rate
-   learnt from x rows: variance x (g - 1) g. sd = sqrt((forecast s sqrt(1.5) t/z)^2 + x (g - 1) g).
+   The pattern's spread s = |ln 3 - ln 2| / sqrt(2), widened by sqrt(1 + 1/2) and by t/z = 3.078 / 1.2816
+   (a spread from two quarters), and the owner's own rows still to come, a Poisson count at a rate learnt
+   from x rows: variance x (g - 1) g. sd = sqrt((forecast s sqrt(1.5) t/z)^2 + x (g - 1) g).
 Win share (won / closed): both parts have the same ratio, so p2's 3/4 stays 0.75, with the binomial spread
    sqrt(0.75 * 0.25 / 4g) of a share of 4g closed deals, the smaller of it and the ratio's.
 Lost deals: nobody lost one before Q3, so the run rate over working days applies: 66 weekdays in Q3, 34 up
