@@ -167,6 +167,8 @@ def print_summary(o) -> None:
     teams = o.statuses.get("team", {})
     w.print(f"  company score {score} ({o.company_status}); teams {_dist(teams)}; people {_dist(people)}",
             markup=False)
+    if o.likely_miss is not None:
+        w.print(f"  forecast: {o.likely_miss:,} KRs likely to miss their target (under a 50% chance)", markup=False)
     if o.warnings:
         w.print(f"  {len(o.warnings)} data warnings (listed on the company scorecard and in manifest.json)",
                 markup=False)

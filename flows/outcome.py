@@ -48,6 +48,8 @@ class RunOutcome:
     unchanged: bool = False
     scope: str = "all"
     outside_scope: list[str] = field(default_factory=list)
+    likely_miss: int | None = None
+    """Mid-quarter: KRs (of every card) with under a 50% chance of reaching the target."""
 
 
 class RunClock:
@@ -85,7 +87,13 @@ def outcome_from_manifest(prep: PreparedRun, manifest: Manifest, folder: str, se
         company_score=None if company is None else company["score"],
         company_status="" if company is None else company["status"], cards=card_counts(cards),
         rendered=manifest.rendered, reused=manifest.reused, kr_rows=manifest.kr_rows, statuses=statuses,
-        seconds=seconds, run_id=manifest.run_id, delivery=delivery, scope=prep.scope.kind.value)
+        seconds=seconds, run_id=manifest.run_id, delivery=delivery, scope=prep.scope.kind.value,
+        likely_miss=_likely_miss(cards))
+
+
+def _likely_miss(cards: list[dict]) -> int | None:
+    counts = [c.get("likely_miss") for c in cards if c.get("likely_miss") is not None]
+    return sum(counts) if counts else None
 
 
 def card_counts(cards: list[dict]) -> dict[str, int]:

@@ -659,12 +659,13 @@ def period_text(quarter: Quarter) -> str:
     return f"{quarter.start:%Y-%m-%d} – {quarter.last_day:%Y-%m-%d}"
 
 
-CARD_SUMMARY_KEYS = ("tier", "owner_id", "owner_name", "team_name", "path", "score", "status", "change", "focus")
+CARD_SUMMARY_KEYS = ("tier", "owner_id", "owner_name", "team_name", "path", "score", "status", "change", "focus",
+                     "likely_miss")
 
 
 def card_summaries(cards: list[dict]) -> list[dict]:
     """What the index and the manifest keep of each scorecard."""
-    return [{k: c[k] for k in CARD_SUMMARY_KEYS} for c in cards]
+    return [{k: c.get(k) for k in CARD_SUMMARY_KEYS} for c in cards]
 
 
 def status_counts(owners: pd.DataFrame) -> dict[str, dict[str, int]]:
