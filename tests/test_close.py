@@ -136,6 +136,8 @@ def test_a_changed_input_is_refused_and_a_mid_quarter_run_is_not(closed):
 def test_reopen_records_why_and_who_and_leaves_the_quarter_open(closed):
     ws, _ = closed
     before = manifest(ws)
+    deals = ws / "exports" / "deals.csv"  # the corrected amount (already there when the refusal test ran here)
+    deals.write_text(deals.read_text().replace("D05,P05,C05,Closed Won,3200", "D05,P05,C05,Closed Won,5200"))
     p = cli(ws, "run", "--reopen", "D05 amount corrected in the CRM", "--by", "Bo Chen")
     assert p.returncode == 0, p.stderr
     m = manifest(ws)

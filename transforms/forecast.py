@@ -155,7 +155,7 @@ class Projector:
                             index=x.index)
         tier = np.log(tier.where(tier > 0)).replace([np.inf, -np.inf], np.nan)  # a tier with nothing at the point
         use_own = (own.notna().sum(axis=1) >= MIN_QUARTERS) & (rows >= OWN_ROWS)
-        logs = own.where(use_own, tier)
+        logs = _either(own, tier, use_own)
         n = logs.notna().sum(axis=1)
         learnt = n >= MIN_QUARTERS
         g_run = self.full.weekdays / max(self.now.weekdays, 1)
@@ -183,7 +183,7 @@ class Projector:
         tier = pd.DataFrame({k: _tier_medians(y.reindex(x.index) - p.reindex(x.index)) for k, (p, y)
                              in enumerate(pairs)}, index=x.index)
         use_own = (own.notna().sum(axis=1) >= MIN_QUARTERS) & (rows >= OWN_ROWS)
-        diffs = own.where(use_own, tier)
+        diffs = _either(own, tier, use_own)
         n = diffs.notna().sum(axis=1)
         learnt = n >= MIN_QUARTERS
         point = pd.Series(np.where(learnt, x + BLEND * diffs.mean(axis=1), x), index=x.index)
@@ -228,6 +228,13 @@ class Projector:
 def _units(per: str, period: Period) -> float:
     return {"day": period.days, "weekday": period.weekdays, "week": period.weeks, "month": period.months,
             "period": 1}[per]
+
+
+def _either(own: pd.DataFrame, tier: pd.DataFrame, use_own: pd.Series) -> pd.DataFrame:
+    """Per owner (row), its own earlier quarters or its tier's."""
+    if own.shape[1] == 0:
+        return own
+    return own.where(np.repeat(use_own.to_numpy()[:, None], own.shape[1], axis=1), tier)
 
 
 def _tier_sums(values: pd.Series, index: pd.MultiIndex) -> pd.Series:

@@ -176,7 +176,8 @@ def _outlook(ws: cfg.Workspace, tables: Mapping[str, pd.DataFrame], res: Quarter
             return name not in uncovered_metrics(tables, ws.metrics, [name], quarter)
 
         request = ForecastRequest(engine, krs, res.quarter, res.as_of, ws.forecast_quarters, covered)
-        krs = krs.join(forecast_krs(request, attainment))
+        outlook = forecast_krs(request, attainment)
+        krs = krs.assign(**{c: outlook[c].to_numpy() for c in outlook.columns})
     else:
         krs = krs.assign(**{c: np.nan for c in FORECAST_COLUMNS}).assign(forecast_basis=Basis.NONE.value)
     until = res.quarter.end if res.as_of is None else res.as_of + pd.Timedelta(days=1)
