@@ -117,9 +117,7 @@ def kr_table(res: QuarterResults, names: dict[tuple[str, str], str], locale: str
             "covered_of": k["covered_of"],
             "lineage_tables": k["lineage_tables"],
             "lineage_filter": k["lineage_filter"],
-            **{c: k[c] for c in FORECAST_COLUMNS if c in k.columns},
-            "confidence": k["confidence"] if "confidence" in k.columns else np.nan,
-            "confidence_flag": k["confidence_flag"] if "confidence_flag" in k.columns else None,
+            **_outlook_columns(k),
         }
     )
     out["lineage"] = [
@@ -134,6 +132,14 @@ def kr_table(res: QuarterResults, names: dict[tuple[str, str], str], locale: str
     for i in (1, 2, 3):
         out[f"month_{i}"] = [lab[i - 1] if len(lab) >= i and lab[i - 1] else None for lab in labels]
         out[f"month_{i}_actual"] = k[f"month_{i}"]
+    return out
+
+
+def _outlook_columns(k: pd.DataFrame) -> dict[str, object]:
+    """The forecast and confidence columns of the KR table (empty at quarter end or without check-ins)."""
+    out: dict[str, object] = {c: k[c] for c in FORECAST_COLUMNS if c in k.columns}
+    out["confidence"] = k["confidence"] if "confidence" in k.columns else np.nan
+    out["confidence_flag"] = k["confidence_flag"] if "confidence_flag" in k.columns else None
     return out
 
 
