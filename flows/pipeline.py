@@ -169,7 +169,7 @@ def compute_stage(prep: PreparedRun, clock: RunClock) -> Computed | RunOutcome:
         if errors:
             return RunOutcome(False, problems=errors, warnings=warnings, quarter_label=variant.label)
         res = compute_results(ws, tables, variant.quarter, variant.as_of, variant.locale)
-        errors = adjustment_errors(ws, tables.value, res.krs)
+        errors = adjustment_errors(ws, tables.value, res.krs, variant.quarter)
         if errors:
             return RunOutcome(False, problems=errors, warnings=warnings, quarter_label=variant.label)
         generated = datetime.now(ZoneInfo(ws.timezone)).strftime("%Y-%m-%d %H:%M")
@@ -178,7 +178,8 @@ def compute_stage(prep: PreparedRun, clock: RunClock) -> Computed | RunOutcome:
     return Computed(res, cards, kr, teams, inputs, warnings, generated)
 
 
-def adjustment_errors(ws: Workspace, tables: dict[str, pd.DataFrame], krs: pd.DataFrame) -> list[Problem]:
+def adjustment_errors(ws: Workspace, tables: dict[str, pd.DataFrame], krs: pd.DataFrame,
+                      quarter: Quarter) -> list[Problem]:
     """Adjusted grades that name no KR of the quarter's plan (or hold a score above 1, a blank reason or name),
     pointed at the adjustments file, sheet, row and column as written."""
     sources = ws.table_sources("adjustments")
@@ -189,7 +190,7 @@ def adjustment_errors(ws: Workspace, tables: dict[str, pd.DataFrame], krs: pd.Da
     first = parts[0]
     labels = first.labels if len(parts) == 1 else {c: c for c in ADJUSTMENT_COLUMNS}
     where = SheetRef(first.source.path, first.source.sheet, labels)
-    return relocate(adjustment_problems(tables["adjustments"], krs, where), parts)
+    return relocate(adjustment_problems(tables["adjustments"], krs, where, quarter), parts)
 
 
 def publish_stage(prep: PreparedRun, done: Computed,

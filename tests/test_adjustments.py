@@ -25,7 +25,8 @@ from transforms.scorecards import build_scorecards, kr_table
 from transforms.validation import stage_workspace
 
 Q2 = Quarter(2024, 2, 1)
-ADJUSTMENTS = pd.DataFrame({"kr_id": ["k1", "k2"], "owner_id": ["p2", "p1"], "tier": ["person", None],
+ADJUSTMENTS = pd.DataFrame({"quarter": ["2024-Q2", "2024 Q2"], "kr_id": ["k1", "k2"], "owner_id": ["p2", "p1"],
+                            "tier": ["person", None],
                             "adjusted_score": [0.55, 0.6], "reason": ["Two deals slipped past the quarter end",
                                                                       "Progress overstated"],
                             "adjusted_by": ["Ann", "Bo"]})
@@ -135,13 +136,16 @@ def test_mid_quarter_grades_ignore_adjustments_and_say_so():
 
 
 def test_an_adjustment_of_a_kr_the_owner_does_not_hold_is_named_by_row_and_column():
-    bad = pd.DataFrame({"kr_id": ["k1", "t1", "k2"], "owner_id": ["p1", "p1", "p2"], "tier": [None, None, "team"],
-                        "adjusted_score": [0.5, 0.5, 1.5], "reason": ["ok", "wrong owner", " "],
-                        "adjusted_by": ["Ann", "Ann", "Ann"]}, index=pd.RangeIndex(2, 5))
+    bad = pd.DataFrame({"quarter": ["2024-Q2", "2024-Q2", "2024-Q2", "Q2 next year", "2024-Q1"],
+                        "kr_id": ["k1", "t1", "k2", "k1", "t1"], "owner_id": ["p1", "p1", "p2", "p1", "p1"],
+                        "tier": [None, None, "team", None, None], "adjusted_score": [0.5, 0.5, 1.5, 0.5, 0.5],
+                        "reason": ["ok", "wrong owner", " ", "ok", "another quarter: not checked here"],
+                        "adjusted_by": ["Ann", "Ann", "Ann", "Ann", "Ann"]}, index=pd.RangeIndex(2, 7))
     ws, tables = _tables("count")
     res = compute_quarter(ws, tables, Q2, None, "en")
-    where = SheetRef("exports/adjustments.csv", None, {"kr_id": "KR", "adjusted_score": "Score", "reason": "Why"})
-    found = [str(p) for p in adjustment_problems(bad, res.krs, where)]
+    where = SheetRef("exports/adjustments.csv", None, {"kr_id": "KR", "adjusted_score": "Score", "reason": "Why",
+                                                       "quarter": "Quarter"})
+    found = [str(p) for p in adjustment_problems(bad, res.krs, where, Q2)]
     assert found == [
         "exports/adjustments.csv, row 3, column 'KR': value 't1': expected a KR that 'p1' holds in the quarter's "
         "plan; that owner holds k1, k2",
@@ -150,4 +154,14 @@ def test_an_adjustment_of_a_kr_the_owner_does_not_hold_is_named_by_row_and_colum
         "why and who decided it",
         "exports/adjustments.csv, row 4, column 'KR': value 'k2': expected a KR that team 'p2' holds in the quarter's "
         "plan; that owner holds k1, k2",
+        "exports/adjustments.csv, row 5, column 'Quarter': value 'Q2 next year': expected a quarter such as "
+        "FY2017-18 Q4 or 2024-Q2",
     ]
+
+
+def test_an_adjustment_belongs_to_the_quarter_it_names():
+    """The same sheet, for Q1: Q2's run is graded as computed (k1 of p2: 1 won of 4 -> 0.25, not 0.55)."""
+    other = ADJUSTMENTS.assign(quarter=["2024-Q1", "2024-Q1"])
+    cards = _cards(*_tables("count", other))
+    k1 = _kr(cards["p2"], "k1")
+    assert (k1["score"], k1["adjusted"]) == (pytest.approx(0.25), False)

@@ -18,12 +18,13 @@ from tests.conftest import ROOT, okr_report
 
 GOOD = ROOT / "tests" / "bad_inputs" / "good"
 QUARTER = "2024-Q2"
-ADJUSTMENTS = """KR,Owner,Tier,Score,Reason,By
-KR5,P02,person,0.5,Customer C12 disputes the deal,Dee Park
+ADJUSTMENTS = """Quarter,KR,Owner,Tier,Score,Reason,By
+2024-Q2,KR5,P02,person,0.5,Customer C12 disputes the deal,Dee Park
 """
 SOURCE = """  adjustments:
     path: exports/adjustments.csv
-    columns: {kr_id: KR, owner_id: Owner, tier: Tier, adjusted_score: Score, reason: Reason, adjusted_by: By}
+    columns: {quarter: Quarter, kr_id: KR, owner_id: Owner, tier: Tier, adjusted_score: Score, reason: Reason,
+              adjusted_by: By}
 """
 FILES = 9 * 2 + 3  # every card's HTML and PDF, index.html, kr_values.csv and kr_values.xlsx
 
@@ -151,7 +152,7 @@ def test_reopen_records_why_and_who_and_leaves_the_quarter_open(closed):
 
 
 def test_an_adjustment_of_a_kr_not_in_the_plan_is_refused(tmp_path):
-    ws = workspace(tmp_path, ADJUSTMENTS + "KR5,acme,company,0.9,Wrong owner,Dee Park\n")
+    ws = workspace(tmp_path, ADJUSTMENTS + "2024-Q2,KR5,acme,company,0.9,Wrong owner,Dee Park\n")
     p = cli(ws, "run")
     assert p.returncode == 2, p.stdout + p.stderr
     assert ("exports/adjustments.csv, row 3, column 'KR': value 'KR5': expected a KR that company 'acme' holds "

@@ -1,6 +1,8 @@
 """Adjusted grades: a reviewed quarter-end score replaces a KR's computed one, with the reason and who decided.
 
-The adjustments sheet names a KR of an owner (and optionally its tier). At quarter end the KR's ``score`` becomes
+The adjustments sheet names a quarter and a KR of an owner (and optionally its tier): an adjusted grade belongs
+to the quarter it names, so next quarter's run (and the earlier quarters a card compares with) are untouched. At
+quarter end the KR's ``score`` becomes
 the adjusted score, so its objective, owner, team and company roll up from it; ``computed_score`` keeps what the
 engine graded, so a card and ``kr_values.csv`` show both. Mid-quarter grades are never adjusted: an adjustment is
 a decision about the final grade.
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from transforms.calendar import Quarter, parse_quarter
 from transforms.problems import Problem
 from transforms.scoring import status
 
@@ -40,9 +43,26 @@ def _matches(krs: pd.DataFrame, row: Mapping) -> pd.Series:
     return mask & (krs["tier"] == tier) if tier else mask
 
 
-def adjustment_problems(adjustments: pd.DataFrame | None, krs: pd.DataFrame, where: SheetRef) -> list[Problem]:
-    """Adjustments that cannot be applied: a score above 1, a blank reason or name, a KR the owner does not hold
-    in the quarter's plan (rows are numbered as the staged table is: as the spreadsheet shows them)."""
+def _names(text: object, quarter: Quarter) -> bool | None:
+    """Whether a quarter cell names ``quarter`` (None: it names no quarter at all)."""
+    try:
+        return parse_quarter(_text(text), quarter.start_month) == quarter
+    except ValueError:
+        return None
+
+
+def of_quarter(adjustments: pd.DataFrame | None, quarter: Quarter) -> pd.DataFrame | None:
+    """The adjustments of ``quarter`` only."""
+    if adjustments is None or adjustments.empty:
+        return adjustments
+    return adjustments[adjustments["quarter"].map(lambda t: _names(t, quarter) is True)]
+
+
+def adjustment_problems(adjustments: pd.DataFrame | None, krs: pd.DataFrame, where: SheetRef,
+                        quarter: Quarter) -> list[Problem]:
+    """Adjustments that cannot be applied: a quarter that is none, and for the quarter's own rows a score above
+    1, a blank reason or name, a KR the owner does not hold in the quarter's plan (rows are numbered as the
+    staged table is: as the spreadsheet shows them)."""
     if adjustments is None or adjustments.empty:
         return []
     out: list[Problem] = []
@@ -52,6 +72,11 @@ def adjustment_problems(adjustments: pd.DataFrame | None, krs: pd.DataFrame, whe
                            column=where.labels.get(col, col), value=value, code="adjustment"))
 
     for r, row in adjustments.iterrows():
+        named = _names(row["quarter"], quarter)
+        if named is None:
+            add(r, "quarter", row["quarter"], "expected a quarter such as FY2017-18 Q4 or 2024-Q2")
+        if not named:
+            continue
         score = row["adjusted_score"]
         if pd.notna(score) and float(score) > 1:
             add(r, "adjusted_score", score, "expected a score from 0 to 1")

@@ -353,6 +353,7 @@ CONTRACTS: dict[str, Contract] = {
         Contract(
             "adjustments",
             {
+                "quarter": _c("str", nullable=False),
                 "kr_id": _c("str", nullable=False),
                 "owner_id": _c("str", nullable=False),
                 "tier": _c("str", required=False, allowed=("company", "team", "person")),
@@ -360,10 +361,10 @@ CONTRACTS: dict[str, Contract] = {
                 "reason": _c("str", nullable=False),
                 "adjusted_by": _c("str", nullable=False),
             },
-            key=("tier", "owner_id", "kr_id"),
+            key=("quarter", "tier", "owner_id", "kr_id"),
             owner_column=None,
-            description="Adjusted grades: a KR's quarter-end score replaced by a reviewed one, with the reason and "
-                        "who decided it (the computed score is kept beside it).",
+            description="Adjusted grades: a KR's quarter-end score in the named quarter replaced by a reviewed one, "
+                        "with the reason and who decided it (the computed score is kept beside it).",
         ),
     ]
 }

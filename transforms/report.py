@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from transforms import config as cfg
-from transforms.adjustments import apply_adjustments, pending_note
+from transforms.adjustments import apply_adjustments, of_quarter, pending_note
 from transforms.calendar import Quarter
 from transforms.contracts import MEMBERSHIPS, table_contracts
 from transforms.forecast import (
@@ -142,7 +142,8 @@ def _results(ws: cfg.Workspace, tables: Mapping[str, pd.DataFrame], quarter: Qua
     person_team = org.person_team().dropna().astype(str).to_dict()
     krs, warnings = value_rollup(krs, person_team, ws.company.id, leavers=_excluded(ws, org, quarter, as_of))
     krs = grade(krs, bands.red_below, bands.green_from, elapsed)
-    krs = apply_adjustments(krs, tables.get("adjustments"), (bands.red_below, bands.green_from), elapsed)
+    adjustments = of_quarter(tables.get("adjustments"), quarter)
+    krs = apply_adjustments(krs, adjustments, (bands.red_below, bands.green_from), elapsed)
     krs["weight_share"] = kr_weight_shares(krs)
     objectives = objective_scores(krs, bands.red_below, bands.green_from)
     owners = owner_scores(objectives, bands.red_below, bands.green_from)
@@ -162,7 +163,7 @@ def _results(ws: cfg.Workspace, tables: Mapping[str, pd.DataFrame], quarter: Qua
                             locale or ws.locale),
             kept_rows_notes(tables, ws.metrics, sorted(krs["metric"].unique()), locale or ws.locale)),
         notes=data_end_note(tables, quarter, as_of, locale or ws.locale)
-        + pending_note(tables.get("adjustments"), elapsed, locale or ws.locale),
+        + pending_note(adjustments, elapsed, locale or ws.locale),
         leavers_rule=ws.leavers,
     )
 
