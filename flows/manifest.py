@@ -45,7 +45,8 @@ class Manifest:
     cards: list[dict] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
-    """Closed versions only: sha256 of every file of the version folder but manifest.json, by relative path."""
+    """sha256 of every file of the version folder but manifest.json, by relative path: the next run links a
+    card from this version only when its files still hold these bytes, and ``verify`` checks a closed one."""
     closed: dict[str, str] | None = None
     """``{"at", "by", "version"}`` once the quarter was closed (frozen) with this version."""
     reopened: dict[str, str] | None = None

@@ -210,13 +210,16 @@ def publish_stage(prep: PreparedRun, done: Computed,
     plan = reuse_plan(cards, render_digest(), published_hashes, force=prep.request.options.force)
     try:
         with clock.stage("render", f"rendering {len(plan.render)} of {len(cards)} scorecards"):
+            published_files = prep.published_manifest.files if prep.published_manifest else {}
             result = render_version(RenderRequest(cards, index, staging, prep.published, plan, prep.processes,
-                                                  prep.request.options.dask_address or prep.ws.dask_address))
+                                                  prep.request.options.dask_address or prep.ws.dask_address,
+                                                  published_files))
         with clock.stage("write"):
             write_tables(done.kr, staging, variant.locale, prep.ws.currency)
         manifest = _manifest(prep, done, clock, summaries, plan.hashes)
         manifest.reopened = closing.reopen_record(prep)
         manifest.rendered, manifest.reused = len(result.rendered), len(result.reused)
+        manifest.files = closing.file_hashes(staging)  # what the next run checks before reusing a file
         manifest.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
         manifest.seconds = clock.rounded()
         pub.write_json(manifest.to_json(), staging / "manifest.json")

@@ -4,13 +4,14 @@ over worker processes in one task, or over a Dask cluster one task per team."""
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows import console
+from flows.extract import file_sha256
 from transforms.runplan import ReusePlan
 
 DASK_BATCH = 50
@@ -27,6 +28,9 @@ class RenderRequest:
     plan: ReusePlan
     processes: int
     dask_address: str | None = None
+    published_files: dict[str, str] = field(default_factory=dict)
+    """sha256 of the published version's files as its manifest recorded them: a file whose bytes differ was
+    changed after publishing and is rendered again, never carried into the new version."""
 
 
 @dataclass(frozen=True)
@@ -37,8 +41,8 @@ class RenderResult:
 
 def render_version(req: RenderRequest) -> RenderResult:
     """Link what is reusable, render the rest, write the index; returns what was rendered and reused."""
-    reused = [p for p in req.plan.reuse if req.published is not None and _link_previous(req.published,
-                                                                                         req.staging, p)]
+    reused = [p for p in req.plan.reuse if req.published is not None
+              and _link_previous(req.published, req.staging, p, req.published_files)]
     kept = set(reused)
     todo = [c for c in req.cards if c["path"] not in kept]
     if req.dask_address:
@@ -128,11 +132,16 @@ def _progress(total: int):
     return report
 
 
-def _link_previous(previous: Path, staging: Path, path: str) -> bool:
-    """Hard-link (or copy) a card's HTML and PDF from the published version; False when either is missing."""
+def _link_previous(previous: Path, staging: Path, path: str, recorded: dict[str, str]) -> bool:
+    """Hard-link (or copy) a card's HTML and PDF from the published version; False when either is missing or
+    no longer holds the bytes the published manifest recorded for it."""
     files = [previous / f"{path}.html", previous / f"{path}.pdf"]
     if not all(f.is_file() for f in files):
         return False
+    for f in files:
+        want = recorded.get(f.relative_to(previous).as_posix())
+        if want is not None and file_sha256(f) != want:
+            return False
     for f in files:
         dest = staging / f.relative_to(previous)
         dest.parent.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ The workspace is the good twin of the bad-input corpus with one adjustments row:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -142,7 +143,7 @@ def test_reopen_records_why_and_who_and_leaves_the_quarter_open(closed):
     p = cli(ws, "run", "--reopen", "D05 amount corrected in the CRM", "--by", "Bo Chen")
     assert p.returncode == 0, p.stderr
     m = manifest(ws)
-    assert m["closed"] is None and m["files"] == {}
+    assert m["closed"] is None and len(m["files"]) == FILES  # every run records its files' hashes
     assert {k: m["reopened"][k] for k in ("by", "reason", "closed_at", "closed_by")} == {
         "by": "Bo Chen", "reason": "D05 amount corrected in the CRM", "closed_at": before["closed"]["at"],
         "closed_by": "Ann Lee"}
@@ -159,3 +160,25 @@ def test_an_adjustment_of_a_kr_not_in_the_plan_is_refused(tmp_path):
             "in the quarter's plan; that owner holds KR1, KR2, KR7") in p.stderr
     assert "Traceback" not in p.stderr
     assert not (ws / "out" / QUARTER).exists()
+
+
+def test_a_tampered_card_is_rendered_again_not_carried_into_the_next_version(tmp_path):
+    """A card edited after publishing is not reused by the next run (whose other inputs changed): its bytes no
+    longer match the manifest, so it is laid out afresh rather than linked."""
+    ws = workspace(tmp_path, ADJUSTMENTS)
+    assert cli(ws, "run").returncode == 0
+    card = ws / "out" / QUARTER / "people" / "P03.html"
+    original = card.read_text(encoding="utf-8")
+    card.unlink()  # replaced, as an editor saving a copy does
+    card.write_text(original.replace("</body>", "<p>edited by hand</p></body>"), encoding="utf-8")
+    tampered = card.stat().st_ino
+    deals = ws / "exports" / "deals.csv"  # P05's deal: P03's own card content does not change
+    deals.write_text(deals.read_text().replace("D05,P05,C05,Closed Won,3200", "D05,P05,C05,Closed Won,5200"))
+    p = cli(ws, "run")
+    assert p.returncode == 0, p.stderr
+    again = ws / "out" / QUARTER / "people" / "P03.html"
+    assert again.stat().st_ino != tampered
+    assert "edited by hand" not in again.read_text(encoding="utf-8")
+    m = manifest(ws)
+    assert m["files"]["people/P03.html"] == hashlib.sha256(again.read_bytes()).hexdigest()
+    assert 0 < m["reused"] < 9  # the other untouched cards are still reused
