@@ -80,12 +80,16 @@ class PreparedRun:
     hashing_seconds: float
     published: Path | None
     published_manifest: Manifest | None
+    published_intact: bool = True
+    """The published files still hold the bytes its manifest recorded (nothing edited after publishing)."""
 
     @property
     def unchanged(self) -> bool:
-        """The published version was made from exactly these inputs, config, code and parameters."""
+        """The published version was made from exactly these inputs, config, code and parameters, and its files
+        are as it wrote them."""
         m = self.published_manifest
-        return not self.request.options.force and m is not None and m.fingerprint == self.fingerprint and bool(m.cards)
+        return (not self.request.options.force and m is not None and m.fingerprint == self.fingerprint
+                and bool(m.cards) and self.published_intact)
 
     @property
     def processes(self) -> int:
@@ -112,8 +116,16 @@ def prepare_run(request: RunRequest, today: pd.Timestamp | None = None) -> Prepa
     published = pub.published(root, variant.slug)
     fingerprint = Fingerprint(ws.model_dump(mode="json"), digests, code_digest(), variant.slug,
                               None if variant.as_of is None else f"{variant.as_of:%Y-%m-%d}").digest()
+    manifest = read_manifest(published)
     return PreparedRun(request, ws, ws_dir, root, variant, scope, digests, fingerprint, hashing, published,
-                       read_manifest(published))
+                       manifest, files_intact(published, manifest.files if manifest else {}))
+
+
+def files_intact(folder: Path | None, recorded: dict[str, str]) -> bool:
+    """Every file a manifest recorded still holds those bytes (True when it recorded none)."""
+    if folder is None:
+        return True
+    return all((folder / rel).is_file() and file_sha256(folder / rel) == want for rel, want in recorded.items())
 
 
 def resolve_scope(ws: Workspace, ws_dir: Path, team: str | None, person: str | None) -> Scope:

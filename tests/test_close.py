@@ -163,13 +163,21 @@ def test_an_adjustment_of_a_kr_not_in_the_plan_is_refused(tmp_path):
 
 
 def test_a_tampered_card_is_rendered_again_not_carried_into_the_next_version(tmp_path):
-    """A card edited after publishing is not reused by the next run (whose other inputs changed): its bytes no
-    longer match the manifest, so it is laid out afresh rather than linked."""
+    """A card edited after publishing is not kept by the next run, whether nothing else changed or other
+    inputs did: its bytes no longer match the manifest, so it is laid out afresh rather than linked."""
     ws = workspace(tmp_path, ADJUSTMENTS)
     assert cli(ws, "run").returncode == 0
     card = ws / "out" / QUARTER / "people" / "P03.html"
     original = card.read_text(encoding="utf-8")
     card.unlink()  # replaced, as an editor saving a copy does
+    card.write_text(original.replace("</body>", "<p>edited by hand</p></body>"), encoding="utf-8")
+    tampered = card.stat().st_ino
+    p = cli(ws, "run")  # nothing else changed: still not "unchanged", since a file is not as published
+    assert p.returncode == 0, p.stderr
+    assert "nothing changed" not in p.stdout
+    assert "edited by hand" not in (ws / "out" / QUARTER / "people" / "P03.html").read_text(encoding="utf-8")
+    card = ws / "out" / QUARTER / "people" / "P03.html"
+    card.unlink()
     card.write_text(original.replace("</body>", "<p>edited by hand</p></body>"), encoding="utf-8")
     tampered = card.stat().st_ino
     deals = ws / "exports" / "deals.csv"  # P05's deal: P03's own card content does not change
