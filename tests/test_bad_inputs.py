@@ -212,8 +212,8 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
       "deal_id, person_id, customer_id, product_id, region_id, stage, amount, engaged_at, closed_at, "
       "is_cross_sell; did you mean 'amount'? (declare a new column under tables.deals.columns)"]),
     ("config names an unknown table", config("  lead_stages:\n", "  lead_stage:\n"),
-     ["okr.yaml, line 53: key 'sources.lead_stage': unknown table: expected a preset table (activities, checkins, "
-      "complaints, customers, deals, distributor_sales, distributors, enquiries, events, lead_stages, leads, "
+     ["okr.yaml, line 53: key 'sources.lead_stage': unknown table: expected a preset table (activities, adjustments, "
+      "checkins, complaints, customers, deals, distributor_sales, distributors, enquiries, events, lead_stages, leads, "
       "newsletter_sends, people, plan, regions, signups, surveys, team_memberships, teams, trainings, web_visits), "
       "a table declared under 'tables:', or 'table: <name>' on this source to say which table it feeds; did you "
       "mean 'lead_stages'?"]),

@@ -75,7 +75,9 @@ def file_view(path: Path) -> object:
         return pd.read_csv(path, dtype=str, keep_default_na=False).to_dict("split")
     if path.name == "manifest.json":
         data = json.loads(path.read_text(encoding="utf-8"))
-        return {k: v for k, v in data.items() if k not in _VOLATILE}
+        out = {k: v for k, v in data.items() if k not in _VOLATILE}
+        out["files"] = sorted(out.get("files", {}))  # hashes of bytes holding the run id: the files must agree
+        return out
     return normalise(path.read_text(encoding="utf-8"))
 
 
